@@ -1,0 +1,70 @@
+/**
+ * `signalq stats`, `list`, `show ID`, `retry ID`, `purge --done-older-than 7d`.
+ */
+import { resolve } from 'node:path';
+import { UsageError } from '../../errors.ts';
+import type { Queue } from '../../queue/queue.ts';
+import { openQueue, output, type GlobalFlags } from '../context.ts';
+import { formatItem, formatItemLine, formatStats } from '../format.ts';
+import { parseDuration, parseInteger } from '../parse.ts';
+
+interface JsonFlag extends GlobalFlags {
+  json?: boolean;
+}
+
+/** Opens the queue for one command; `handlers` connects a handlers folder too (stats shows who takes each type). */
+async function withQueue<T>(f: GlobalFlags, fn: (q: Queue) => Promise<T>, handlers?: { dir?: string }): Promise<T> {
+  const dir = handlers ? { dir: resolve(handlers.dir ?? './handlers'), explicit: handlers.dir !== undefined } : undefined;
+  const queue = await openQueue(f, {}, dir);
+  try {
+    return await fn(queue);
+  } finally {
+    await queue.close();
+  }
+}
+
+function parseId(text: string): number {
+  return parseInteger(text, 'item id', 1);
+}
+
+export function statsCommand(f: JsonFlag & { handlers?: string }) {
+  return withQueue(f, async (q) => {
+    const s = await q.inspect.stats();
+    output(!!f.json, s, () => formatStats(s));
+  }, { dir: f.handlers });
+}
+
+export function listCommand(f: JsonFlag & { status?: string; type?: string; limit?: string }) {
+  const limit = f.limit !== undefined ? parseInteger(f.limit, '--limit', 1, 100_000) : 50;
+  return withQueue(f, async (q) => {
+    const items = await q.inspect.list({ status: f.status, type: f.type, limit });
+    output(!!f.json, items, () => (items.length ? items.map(formatItemLine).join('\n') : 'no items'));
+  });
+}
+
+export function showCommand(idText: string, f: JsonFlag) {
+  const id = parseId(idText);
+  return withQueue(f, async (q) => {
+    const item = await q.inspect.get(id);
+    if (!item) throw new UsageError(`no item with id ${id}`);
+    output(!!f.json, item, () => formatItem(item));
+  });
+}
+
+export function retryCommand(idText: string, f: JsonFlag) {
+  const id = parseId(idText);
+  return withQueue(f, async (q) => {
+    const item = await q.inspect.retry(id);
+    const failed = Object.entries(item.results).filter(([, r]) => !r.ok).map(([n]) => n);
+    output(!!f.json, item, () => `item ${id} is pending again${failed.length ? `; will run ${failed.join(', ')} (the others already succeeded)` : ''}`);
+  });
+}
+
+export function purgeCommand(f: JsonFlag & { doneOlderThan?: string }) {
+  if (f.doneOlderThan === undefined) throw new UsageError('purge needs --done-older-than DURATION, e.g. --done-older-than 7d');
+  const age = parseDuration(f.doneOlderThan, '--done-older-than');
+  return withQueue(f, async (q) => {
+    const deleted = await q.inspect.purgeDone(age);
+    output(!!f.json, { deleted }, () => `deleted ${deleted} done items finished over ${f.doneOlderThan} ago`);
+  });
+}

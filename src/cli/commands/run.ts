@@ -1,0 +1,117 @@
+/**
+ * `signalq migrate`, `signalq process` (one batch, the cron-run form) and `signalq work` (the long-running form).
+ */
+import { resolve } from 'node:path';
+import type { Queue } from '../../queue/queue.ts';
+import type { QueueOptions } from '../../config.ts';
+import { messageOf } from '../../errors.ts';
+import { acquireLockFile } from '../lock-file.ts';
+import { formatSummary } from '../format.ts';
+import { openQueue, output, type GlobalFlags } from '../context.ts';
+import { parseDuration, parseInteger } from '../parse.ts';
+
+export interface RunFlags extends GlobalFlags {
+  handlers?: string;
+  lease?: string;
+  limit?: string;
+  concurrency?: string;
+  json?: boolean;
+}
+
+export interface ProcessFlags extends RunFlags {
+  untilEmpty?: boolean;
+  lock?: boolean;
+  lockFile?: string;
+}
+
+const DEFAULT_HANDLERS = './handlers';
+
+function queueOptions(f: RunFlags): QueueOptions {
+  const o: QueueOptions = {};
+  if (f.lease !== undefined) o.leaseMs = parseDuration(f.lease, '--lease');
+  if (f.limit !== undefined) o.batchSize = parseInteger(f.limit, '--limit', 1, 100_000);
+  if (f.concurrency !== undefined) o.concurrency = parseInteger(f.concurrency, '--concurrency', 1, 10_000);
+  return o;
+}
+
+function openWithHandlers(f: RunFlags, options: QueueOptions = queueOptions(f)): Promise<Queue> {
+  return openQueue(f, options, { dir: resolve(f.handlers ?? DEFAULT_HANDLERS), explicit: f.handlers !== undefined });
+}
+
+/** Prints lifecycle problems on standard error, one line each (the library itself never prints). */
+function reportProblems(queue: Queue, verbose: boolean): void {
+  queue.on('databaseError', (e) => process.stderr.write(`signalq: database error while ${e.during}: ${messageOf(e.error)}; retrying in ${e.retryInMs} ms\n${verbose && e.error?.stack ? e.error.stack + '\n' : ''}`));
+  queue.on('listenerError', (e) => process.stderr.write(`signalq: a listener of ${e.event} threw: ${messageOf(e.error)}\n`));
+  queue.on('claimLost', (e) => process.stderr.write(`signalq: ${e.count} outcomes not written: their lease ran out and another processor took the items\n`));
+  if (verbose) queue.on('handlerFailed', (e) => process.stderr.write(`signalq: handler ${e.handler} failed on item ${e.item.id}: ${e.error}\n`));
+}
+
+export async function migrateCommand(f: GlobalFlags & { json?: boolean }): Promise<void> {
+  const { createQueue } = await import('../../queue/queue.ts');
+  const queue = await createQueue({ db: f.db ?? process.env.SIGNALQ_DB });
+  try {
+    const applied = await queue.migrate();
+    output(!!f.json, { applied }, () => (applied.length ? `applied ${applied.join(', ')}` : 'the schema is up to date'));
+  } finally {
+    await queue.close();
+  }
+}
+
+export async function processCommand(f: ProcessFlags): Promise<void> {
+  const options = queueOptions(f); // bad flags fail before the lock is taken
+  const lock = f.lock === false ? null : acquireLockFile(resolve(f.lockFile ?? 'var/signalq.lock'));
+  if (lock?.tookOverFrom) process.stderr.write(`signalq: warning: took over the lock file ${lock.path} left by PID ${lock.tookOverFrom}, which is no longer running\n`);
+  let queue: Queue | undefined;
+  let stopping = false;
+  const onSignal = () => {
+    stopping = true;
+    queue?.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    queue = await openWithHandlers(f, options);
+    reportProblems(queue, !!f.verbose);
+    const total = { batches: 0, claimed: 0, done: 0, retry: 0, error: 0, released: 0, lost: 0, ms: 0 };
+    const started = Date.now();
+    do {
+      const s = await queue.process();
+      if (s.claimed === 0) break;
+      total.batches++;
+      for (const k of ['claimed', 'done', 'retry', 'error', 'released', 'lost'] as const) total[k] += s[k];
+    } while (f.untilEmpty && !stopping);
+    total.ms = Date.now() - started;
+    output(!!f.json, total, () => formatSummary(total));
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await queue?.close().catch(() => {});
+    lock?.release();
+  }
+}
+
+export async function workCommand(f: RunFlags): Promise<void> {
+  const queue = await openWithHandlers(f);
+  reportProblems(queue, !!f.verbose);
+  const names = queue.registry.handlers.map((h) => h.name);
+  process.stderr.write(`signalq: working on ${queue.target.display} as ${queue.options.owner} with handlers: ${names.length ? names.join(', ') : '(none: nothing will be claimed)'}; Ctrl-C to stop\n`);
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      // A second signal: leave now. Claimed items are not lost: their leases run out and another run takes them.
+      process.stderr.write(`signalq: ${sig} again, exiting at once; claimed items return after their lease\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`signalq: ${sig}: finishing running handlers, handing back the rest (again to exit at once)\n`);
+    queue.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const totals = await queue.work();
+    process.stderr.write(`signalq: stopped; ${formatSummary({ ...totals })}\n`);
+  } finally {
+    await queue.close().catch(() => {});
+  }
+}

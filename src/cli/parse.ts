@@ -1,0 +1,34 @@
+/**
+ * Parsing of command-line values; each refusal names the flag, the value, and what to give instead.
+ */
+import ms from 'ms';
+import { UsageError } from '../errors.ts';
+
+/** A duration such as `30s`, `5m`, `2h`, `7d`, `250ms`; a bare number is seconds. Returns milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const t = String(text).trim();
+  const value = /^\d+(\.\d+)?$/.test(t) ? Number(t) * 1000 : ms(t as ms.StringValue);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is not a duration; use e.g. 30s, 5m, 2h or 7d`);
+  }
+  return value;
+}
+
+/** A whole number within [min, max]. */
+export function parseInteger(text: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const t = String(text).trim();
+  const n = /^-?\d+$/.test(t) ? Number(t) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)} is invalid; use a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}`);
+  }
+  return n;
+}
+
+/** A JSON payload given on the command line. */
+export function parseJsonArgument(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${what} ${JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text)} is not valid JSON (${(err as Error).message}); quote it, e.g. '{"id": 1}'`);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Reads the database address and the queue's tunables once, with their defaults, and validates them.
+ */
+import { UsageError } from './errors.ts';
+
+/** The embedded default when `SIGNALQ_DB` is unset. */
+export const DEFAULT_DB_URL = 'sqlite:var/signalq.sqlite';
+
+export type DatabaseTarget =
+  | { dialect: 'mysql'; url: string; display: string }
+  | { dialect: 'sqlite'; filename: string; display: string };
+
+/**
+ * Parses a database address: `mysql://user:pass@host:port/db` (MySQL 8.0.1+ or MariaDB 10.6+) or
+ * `sqlite:path/to/file.sqlite` (`sqlite::memory:` for a throwaway database).
+ * Default: `SIGNALQ_DB`, else `sqlite:var/signalq.sqlite`.
+ */
+export function parseDatabaseUrl(url: string = process.env.SIGNALQ_DB || DEFAULT_DB_URL): DatabaseTarget {
+  const trimmed = url.trim();
+  if (/^mysql2?:\/\//i.test(trimmed) || /^mariadb:\/\//i.test(trimmed)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(trimmed.replace(/^\w+:/, 'mysql:'));
+    } catch {
+      throw new UsageError(`database URL ${JSON.stringify(url)} is not a valid URL; use mysql://user:password@host:3306/database`);
+    }
+    if (!parsed.pathname || parsed.pathname === '/') {
+      throw new UsageError(`database URL ${JSON.stringify(url)} names no database; add it, as in mysql://root@127.0.0.1:3306/test`);
+    }
+    const display = `mysql://${parsed.username ? decodeURIComponent(parsed.username) + '@' : ''}${parsed.host}${parsed.pathname}`;
+    return { dialect: 'mysql', url: parsed.toString(), display };
+  }
+  const m = /^sqlite3?:(?:\/\/)?(.+)$/i.exec(trimmed);
+  if (m) return { dialect: 'sqlite', filename: m[1], display: `sqlite:${m[1]}` };
+  throw new UsageError(
+    `database URL ${JSON.stringify(url)} is not understood; use mysql://user@host:3306/database or sqlite:path/to/file.sqlite (SIGNALQ_DB)`,
+  );
+}
+
+/** The queue's tunables. Every field is optional where it is passed in; the defaults are below. */
+export interface QueueOptions {
+  /** Database address; see `parseDatabaseUrl`. Default: `SIGNALQ_DB`, else the embedded SQLite file. */
+  db?: string;
+  /** Items claimed per batch. Default 500. */
+  batchSize?: number;
+  /** Items whose handlers run at once within a batch. Default 50. */
+  concurrency?: number;
+  /** How long a claim holds without renewal, in ms. Renewed every third of it while the batch runs. Default 60 000. */
+  leaseMs?: number;
+  /** Trials before an item goes to `error`, unless an item sets its own. Default 10. */
+  maxTrials?: number;
+  /** First retry delay in ms; doubles per trial, with jitter. Default 2 000. */
+  backoffBaseMs?: number;
+  /** Longest retry delay in ms. Default 3 600 000 (an hour). */
+  backoffMaxMs?: number;
+  /** Milliseconds before a handler run counts as failed. Default 300 000 (5 minutes). */
+  handlerTimeoutMs?: number;
+  /** Largest serialized payload, in bytes. Default 1 048 576 (1 MiB). */
+  maxPayloadBytes?: number;
+  /** How often an idle worker looks for new items, in ms. Default 10. */
+  pollIntervalMs?: number;
+  /** Settled items are written together after at most this many ms. Default 5. */
+  settleDelayMs?: number;
+  /** `host:pid` recorded as the owner of claimed items. Default: this host and process. */
+  owner?: string;
+}
+
+export type ResolvedOptions = Required<Omit<QueueOptions, 'db'>>;
+
+/** Fills in the defaults and refuses values that make no sense, naming them. */
+export function resolveOptions(opts: QueueOptions, owner: string): ResolvedOptions {
+  const o: ResolvedOptions = {
+    batchSize: opts.batchSize ?? 500,
+    concurrency: opts.concurrency ?? 50,
+    leaseMs: opts.leaseMs ?? 60_000,
+    maxTrials: opts.maxTrials ?? 10,
+    backoffBaseMs: opts.backoffBaseMs ?? 2_000,
+    backoffMaxMs: opts.backoffMaxMs ?? 3_600_000,
+    handlerTimeoutMs: opts.handlerTimeoutMs ?? 300_000,
+    maxPayloadBytes: opts.maxPayloadBytes ?? 1_048_576,
+    pollIntervalMs: opts.pollIntervalMs ?? 10,
+    settleDelayMs: opts.settleDelayMs ?? 5,
+    owner: opts.owner ?? owner,
+  };
+  const positive: (keyof ResolvedOptions)[] = ['batchSize', 'concurrency', 'leaseMs', 'maxTrials', 'handlerTimeoutMs', 'maxPayloadBytes'];
+  for (const k of positive) {
+    const v = o[k] as number;
+    if (!Number.isInteger(v) || v < 1) throw new UsageError(`option ${k}=${v} must be a whole number of at least 1`);
+  }
+  for (const k of ['backoffBaseMs', 'backoffMaxMs', 'pollIntervalMs', 'settleDelayMs'] as const) {
+    const v = o[k];
+    if (!Number.isFinite(v) || v < 0) throw new UsageError(`option ${k}=${v} must be a number of at least 0`);
+  }
+  if (o.leaseMs < 1000) throw new UsageError(`option leaseMs=${o.leaseMs} is too short; use at least 1000 ms`);
+  return o;
+}

@@ -1,0 +1,311 @@
+/**
+ * Every SQL statement on the items table. Nothing outside `src/db/` writes SQL.
+ *
+ * Writes that settle or renew claimed items are fenced by the claim token: a processor that lost its claim (its
+ * lease ran out and another processor took the item) changes nothing.
+ */
+import type { Knex } from 'knex';
+import type { ItemStatus } from '../types.ts';
+import { dialectOf, rowsOf, changedRowsOf, retryOnLockConflict } from './dialect.ts';
+import { ITEM_COLUMNS, type ItemRow } from './rows.ts';
+
+export const ITEMS = 'signalq_items';
+const COLS = ITEM_COLUMNS.join(', ');
+/** Rows per INSERT statement: large enough to amortize a round trip, small enough for any packet limit. */
+const INSERT_CHUNK = 500;
+
+/** A row to insert (already validated and serialized). */
+export interface NewItemRow {
+  type: string;
+  payload: string;
+  priority: number;
+  run_at: number;
+  max_trials: number;
+  dedupe_key: string | null;
+  created_at: number;
+}
+
+function toInsertRow(r: NewItemRow) {
+  return { ...r, active_key: r.dedupe_key, status: 'pending', trials: 0, results: '{}' };
+}
+
+/**
+ * Inserts one item. With a dedupe key held by an unfinished item, writes nothing and returns that item's id.
+ * Runs on `db`, which may be the app's own transaction.
+ */
+export async function insertItem(db: Knex | Knex.Transaction, row: NewItemRow): Promise<{ id: number; created: boolean }> {
+  if (row.dedupe_key != null) {
+    const existing = await findUnfinishedByKey(db, row.dedupe_key);
+    if (existing != null) return { id: existing, created: false };
+  }
+  try {
+    const [id] = await db(ITEMS).insert(toInsertRow(row));
+    return { id: Number(id), created: true };
+  } catch (err) {
+    // A concurrent enqueue took the key between our look and our insert: the item it made is the answer.
+    const e = err as { errno?: number; code?: string };
+    if (row.dedupe_key != null && (e.errno === 1062 || String(e.code).startsWith('SQLITE_CONSTRAINT'))) {
+      const existing = await findUnfinishedByKey(db, row.dedupe_key);
+      if (existing != null) return { id: existing, created: false };
+    }
+    throw err;
+  }
+}
+
+async function findUnfinishedByKey(db: Knex | Knex.Transaction, key: string): Promise<number | null> {
+  const row = await db(ITEMS).select('id').where('active_key', key).first();
+  return row ? Number(row.id) : null;
+}
+
+/**
+ * Inserts many items in statements of 500 rows. Rows whose dedupe key an unfinished item holds are skipped.
+ * Returns how many rows were written. Runs on `db`, which may be the app's own transaction; when it is not,
+ * the whole call is one transaction, so a failure writes nothing.
+ */
+export async function insertItems(db: Knex | Knex.Transaction, rows: NewItemRow[]): Promise<number> {
+  const run = async (trx: Knex | Knex.Transaction) => {
+    let written = 0;
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const chunk = rows.slice(i, i + INSERT_CHUNK).map(toInsertRow);
+      const keyed = chunk.some((r) => r.active_key != null);
+      const q = keyed ? trx(ITEMS).insert(chunk).onConflict('active_key').ignore() : trx(ITEMS).insert(chunk);
+      const { sql, bindings } = q.toSQL();
+      written += insertedCount(trx as Knex, await trx.raw(sql, bindings as any[]));
+    }
+    return written;
+  };
+  if ((db as Knex.Transaction).isTransaction) return run(db);
+  return (db as Knex).transaction(run);
+}
+
+function insertedCount(knex: Knex, result: any): number {
+  return dialectOf(knex) === 'mysql' ? Number(result[0].affectedRows) : Number(result.changes);
+}
+
+/** What a claim needs to know. */
+export interface ClaimRequest {
+  token: string;
+  owner: string;
+  now: number;
+  leaseUntil: number;
+  limit: number;
+  /** Only these types (the ones a connected handler takes); null for every type. */
+  types: string[] | null;
+}
+
+/**
+ * Atomically takes up to `limit` runnable items (pending or need_retry, due by `now`) in order of priority, due
+ * time and id, stamping them with the claim token, owner and lease. Two claims at once never take the same item.
+ */
+export async function claimItems(knex: Knex, req: ClaimRequest): Promise<ItemRow[]> {
+  const typeBindings = req.types ?? [];
+  const pick = pickSql('id', req.types);
+  const stamp = `UPDATE ${ITEMS} SET status = 'in_progress', claim_token = ?, owner = ?, lease_until = ?, last_try_at = ?`;
+  if (req.types && req.types.length === 0) return [];
+  if (dialectOf(knex) === 'sqlite') {
+    // One statement is one write transaction on SQLite: the pick and the stamp cannot interleave with another claim.
+    const rows = await retryOnLockConflict(() =>
+      knex.raw(`${stamp} WHERE id IN (${pick}) RETURNING ${COLS}`, [
+        req.token, req.owner, req.leaseUntil, req.now, req.now, ...typeBindings, req.limit,
+      ]),
+    );
+    return (rows as ItemRow[]).sort(claimOrder);
+  }
+  return retryOnLockConflict(() =>
+    knex.transaction(async (trx) => {
+      // SKIP LOCKED: rows another claimer is taking right now are passed over, not waited for.
+      const [rows] = await trx.raw(`${pickSql(COLS, req.types)} FOR UPDATE SKIP LOCKED`, [req.now, ...typeBindings, req.limit]);
+      if (rows.length === 0) return [];
+      await trx.raw(`${stamp} WHERE id IN (${rows.map(() => '?').join(', ')})`, [
+        req.token, req.owner, req.leaseUntil, req.now, ...rows.map((r: ItemRow) => r.id),
+      ]);
+      return (rows as ItemRow[]).map((r) => ({ ...r, status: 'in_progress' as const, owner: req.owner, lease_until: req.leaseUntil, last_try_at: req.now }));
+    }),
+  );
+}
+
+/**
+ * The claim's pick: runnable items in claim order. `claimable = 1` is an equality on the first column of the
+ * index (claimable, priority, run_at, id), so the database reads the index in order and stops after `limit`
+ * rows: no sort, whatever the backlog or history. Bindings: now, ...types, limit.
+ */
+function pickSql(columns: string, types: string[] | null): string {
+  const typeFilter = types ? ` AND type IN (${types.map(() => '?').join(', ')})` : '';
+  return `SELECT ${columns} FROM ${ITEMS} WHERE claimable = 1 AND run_at <= ?${typeFilter} ORDER BY priority, run_at, id LIMIT ?`;
+}
+
+function claimOrder(a: ItemRow, b: ItemRow): number {
+  return a.priority - b.priority || a.run_at - b.run_at || a.id - b.id;
+}
+
+/** True when at least one item is runnable now: the idle worker's cheap poll (one index probe). */
+export async function hasRunnableItem(knex: Knex, now: number, types: string[] | null): Promise<boolean> {
+  if (types && types.length === 0) return false;
+  const q = knex(ITEMS).select('id').where('claimable', 1).andWhere('run_at', '<=', now);
+  if (types) q.whereIn('type', types);
+  return (await q.orderBy(['priority', 'run_at', 'id']).first()) != null;
+}
+
+/** The earliest due time of a claimable item not yet due, or null: lets an idle worker sleep until then. */
+export async function nextDueTime(knex: Knex, now: number): Promise<number | null> {
+  const row = await knex(ITEMS).min({ t: 'run_at' }).where('claimable', 1).andWhere('run_at', '>', now).first();
+  return row?.t == null ? null : Number(row.t);
+}
+
+/** One claimed item's outcome, to be written. */
+export interface Settlement {
+  id: number;
+  token: string;
+  status: ItemStatus;
+  /** Next run time (epoch ms); kept as is for a final status. */
+  runAt: number;
+  /** The item's full results map, serialized. */
+  results: string;
+}
+
+/**
+ * Writes many items' outcomes in one statement (one transaction, one disk flush), each fenced by its own claim
+ * token. Counts one trial per item. Returns how many items were written; fewer than given means some claims
+ * were lost (their leases ran out and another processor took them), and those outcomes were dropped.
+ */
+export async function settleItems(knex: Knex, settlements: Settlement[], now: number): Promise<number> {
+  if (settlements.length === 0) return 0;
+  const set: string[] = [];
+  const bindings: unknown[] = [];
+  const column = (name: string, value: (s: Settlement) => unknown) => {
+    const values = settlements.map(value);
+    if (values.every((v) => v === values[0])) {
+      set.push(`${name} = ?`);
+      bindings.push(values[0]);
+    } else {
+      set.push(`${name} = CASE id ${settlements.map(() => 'WHEN ? THEN ?').join(' ')} END`);
+      settlements.forEach((s, i) => bindings.push(s.id, values[i]));
+    }
+  };
+  const final = (s: Settlement) => s.status === 'done' || s.status === 'error' || s.status === 'canceled';
+  column('status', (s) => s.status);
+  column('run_at', (s) => s.runAt);
+  column('results', (s) => s.results);
+  column('finished_at', (s) => (final(s) ? now : null));
+  // A finished item frees its dedupe key for a later enqueue.
+  const finishedIds = settlements.filter(final).map((s) => s.id);
+  if (finishedIds.length === settlements.length) set.push('active_key = NULL');
+  else if (finishedIds.length > 0) {
+    set.push(`active_key = CASE WHEN id IN (${finishedIds.map(() => '?').join(', ')}) THEN NULL ELSE active_key END`);
+    bindings.push(...finishedIds);
+  }
+  set.push('trials = trials + 1', 'owner = NULL', 'claim_token = NULL', 'lease_until = NULL');
+
+  const byToken = new Map<string, number[]>();
+  for (const s of settlements) {
+    const ids = byToken.get(s.token) ?? [];
+    ids.push(s.id);
+    byToken.set(s.token, ids);
+  }
+  const where: string[] = [];
+  for (const [token, ids] of byToken) {
+    where.push(`(claim_token = ? AND id IN (${ids.map(() => '?').join(', ')}))`);
+    bindings.push(token, ...ids);
+  }
+  const sql = `UPDATE ${ITEMS} SET ${set.join(', ')} WHERE ${where.join(' OR ')}`;
+  return retryOnLockConflict(async () => changedRowsOf(knex, await knex.raw(sql, bindings as any[])));
+}
+
+/** Extends the leases of items still held under these tokens. Returns how many items it extended. */
+export async function renewLeases(knex: Knex, tokens: string[], leaseUntil: number): Promise<number> {
+  if (tokens.length === 0) return 0;
+  return retryOnLockConflict(async () =>
+    knex(ITEMS).update({ lease_until: leaseUntil }).whereIn('claim_token', tokens).andWhere('status', 'in_progress'),
+  );
+}
+
+/** Hands claimed items that never started back to `pending`, with no trial counted (graceful shutdown). */
+export async function releaseItems(knex: Knex, token: string, ids: number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  return retryOnLockConflict(async () =>
+    knex(ITEMS)
+      .update({ status: 'pending', owner: null, claim_token: null, lease_until: null })
+      .where('claim_token', token)
+      .whereIn('id', ids),
+  );
+}
+
+/**
+ * Takes back items whose lease ran out (their processor died or lost the database): each counts a trial, since
+ * the item may be what killed it; out of trials it goes to `error`, else to `need_retry`, due at once.
+ * Handlers that had already succeeded keep their results and do not run again.
+ */
+export async function expireLeases(knex: Knex, now: number): Promise<number> {
+  return retryOnLockConflict(async () => {
+    const res = await knex.raw(
+      `UPDATE ${ITEMS} SET
+         status = CASE WHEN trials + 1 >= max_trials THEN 'error' ELSE 'need_retry' END,
+         finished_at = CASE WHEN trials + 1 >= max_trials THEN ? ELSE NULL END,
+         active_key = CASE WHEN trials + 1 >= max_trials THEN NULL ELSE active_key END,
+         trials = trials + 1, run_at = ?, owner = NULL, claim_token = NULL, lease_until = NULL
+       WHERE status = 'in_progress' AND lease_until < ?`,
+      [now, now, now],
+    );
+    return changedRowsOf(knex, res);
+  });
+}
+
+/** One item's row, or undefined. */
+export async function getItemRow(knex: Knex, id: number): Promise<ItemRow | undefined> {
+  return knex(ITEMS).select(ITEM_COLUMNS as unknown as string[]).where('id', id).first();
+}
+
+export interface ListFilter {
+  status?: ItemStatus;
+  type?: string;
+  limit: number;
+}
+
+/** Items, newest first, optionally of one status and/or type. */
+export async function listItemRows(knex: Knex, f: ListFilter): Promise<ItemRow[]> {
+  const q = knex(ITEMS).select(ITEM_COLUMNS as unknown as string[]);
+  if (f.status) q.where('status', f.status);
+  if (f.type) q.where('type', f.type);
+  return q.orderBy('id', 'desc').limit(f.limit);
+}
+
+/** Item counts per type and status. */
+export async function countByTypeAndStatus(knex: Knex): Promise<{ type: string; status: ItemStatus; count: number }[]> {
+  const rows = await knex(ITEMS).select('type', 'status').count({ count: '*' }).groupBy('type', 'status');
+  return rows.map((r: any) => ({ type: r.type, status: r.status, count: Number(r.count) }));
+}
+
+/**
+ * Puts an `error` item back to `pending` with a fresh set of trials, keeping its results so only the handlers
+ * that failed run again. Returns false when the item is not in `error`.
+ */
+export async function retryErroredItem(knex: Knex, id: number, now: number): Promise<boolean> {
+  return knex.transaction(async (trx) => {
+    const row = await trx(ITEMS).select('dedupe_key').where({ id, status: 'error' }).first();
+    if (!row) return false;
+    await trx(ITEMS)
+      .update({ status: 'pending', trials: 0, run_at: now, finished_at: null, active_key: row.dedupe_key })
+      .where({ id, status: 'error' });
+    return true;
+  });
+}
+
+/** Deletes `done` items finished before `before` (epoch ms), in chunks. Returns how many it deleted. */
+export async function purgeDoneItems(knex: Knex, before: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const ids = (await knex(ITEMS).select('id').where('status', 'done').andWhere('finished_at', '<', before).limit(5000)).map((r: any) => r.id);
+    if (ids.length === 0) return total;
+    total += await knex(ITEMS).delete().whereIn('id', ids);
+  }
+}
+
+/** The plan the database would use for the claim's pick (for tests that it reads the index, with no sort). */
+export async function explainClaim(knex: Knex, now: number, limit: number): Promise<string> {
+  if (dialectOf(knex) === 'sqlite') {
+    const rows = await knex.raw(`EXPLAIN QUERY PLAN ${pickSql('id', null)}`, [now, limit]);
+    return (rows as any[]).map((r) => r.detail).join('\n');
+  }
+  const rows = rowsOf<any>(knex, await knex.raw(`EXPLAIN ${pickSql(COLS, null)} FOR UPDATE SKIP LOCKED`, [now, limit]));
+  return rows.map((r) => `key=${r.key} extra=${r.Extra}`).join('\n');
+}

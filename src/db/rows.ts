@@ -1,0 +1,62 @@
+/**
+ * Converts between the items table's rows and the `Item` objects the rest of signalq uses.
+ */
+import type { Item, ItemStatus, Results } from '../types.ts';
+
+/** The columns of `signalq_items` that an `Item` is made from. */
+export const ITEM_COLUMNS = [
+  'id', 'type', 'payload', 'status', 'trials', 'max_trials', 'priority', 'run_at', 'results', 'dedupe_key', 'owner',
+  'lease_until', 'created_at', 'last_try_at', 'finished_at',
+] as const;
+
+export interface ItemRow {
+  id: number;
+  type: string;
+  payload: string;
+  status: ItemStatus;
+  trials: number;
+  max_trials: number;
+  priority: number;
+  run_at: number;
+  results: string;
+  dedupe_key: string | null;
+  owner: string | null;
+  lease_until: number | null;
+  created_at: number;
+  last_try_at: number | null;
+  finished_at: number | null;
+}
+
+const dateOrNull = (ms: number | null) => (ms == null ? null : new Date(Number(ms)));
+
+/** A stored row as an `Item` (payload and results decoded). */
+export function itemFromRow<P = unknown>(row: ItemRow): Item<P> {
+  return {
+    id: Number(row.id),
+    type: row.type,
+    payload: JSON.parse(row.payload) as P,
+    status: row.status,
+    trials: Number(row.trials),
+    maxTrials: Number(row.max_trials),
+    priority: Number(row.priority),
+    runAt: new Date(Number(row.run_at)),
+    results: parseResults(row.results),
+    key: row.dedupe_key,
+    owner: row.owner,
+    leaseUntil: dateOrNull(row.lease_until),
+    createdAt: new Date(Number(row.created_at)),
+    lastTryAt: dateOrNull(row.last_try_at),
+    finishedAt: dateOrNull(row.finished_at),
+  };
+}
+
+/** Decodes a stored results map; an empty or damaged one reads as "no handler has run". */
+export function parseResults(text: string | null): Results {
+  if (!text) return {};
+  try {
+    const v = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Results) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Error classes that change what happens next. Every message names the value at fault and what to do.
+ */
+
+/** A mistake of the caller's (bad input, bad flag): nothing was written. The CLI exits 2 on it. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  readonly exitCode = 2;
+}
+
+/** Thrown by a handler to fail the item at once, skipping its remaining trials. */
+export class PermanentError extends Error {
+  override name = 'PermanentError';
+}
+
+/** The lock file is held by a live process. The CLI exits 75 (EX_TEMPFAIL) on it. */
+export class LockBusyError extends Error {
+  override name = 'LockBusyError';
+  readonly exitCode = 75;
+  constructor(readonly pid: number, readonly path: string) {
+    super(`another signalq process (PID ${pid}) holds the lock file ${path}; wait for it to finish, or use --no-lock`);
+  }
+}
+
+/** The database cannot be reached or is unfit (too old). */
+export class DatabaseError extends Error {
+  override name = 'DatabaseError';
+  readonly exitCode = 1;
+}
+
+/** A handler ran past its timeout. */
+export class HandlerTimeoutError extends Error {
+  override name = 'HandlerTimeoutError';
+}
+
+/** The one-line message of anything thrown (errors thrown as strings or objects included). */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  if (typeof err === 'string') return err;
+  try {
+    return JSON.stringify(err) ?? String(err);
+  } catch {
+    return String(err);
+  }
+}

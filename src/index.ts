@@ -1,0 +1,19 @@
+/**
+ * signalq's public API.
+ */
+export { createQueue, Queue, type EnqueueResult, type EnqueueManyResult, type TypedEnqueueItem } from './queue/queue.ts';
+export type { EnqueueOptions, EnqueueManyItem } from './queue/enqueue.ts';
+export type { BatchSummary } from './queue/processor.ts';
+export type { WorkTotals } from './queue/work-loop.ts';
+export type { QueueStats } from './queue/inspect.ts';
+export { loadHandlers } from './queue/load-handlers.ts';
+export { parseDatabaseUrl, type QueueOptions } from './config.ts';
+export { UsageError, PermanentError, LockBusyError, DatabaseError, HandlerTimeoutError } from './errors.ts';
+export type { SignalqEvents, ProcessItemSignal } from './signals.ts';
+export * from './types.ts';
+import type { Handler } from './types.ts';
+
+/** Types a handler's payload: `export default defineHandler<{ url: string }>({ name, types, handle })`. */
+export function defineHandler<P = unknown>(handler: Handler<P>): Handler<P> {
+  return handler;
+}

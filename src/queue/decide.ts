@@ -1,0 +1,47 @@
+/**
+ * What becomes of an item after one trial: a pure function of its state and its handlers' outcomes.
+ */
+import type { ItemStatus, Results } from '../types.ts';
+import { retryDelayMs, type BackoffPolicy } from './backoff.ts';
+
+/** One handler's outcome in this trial. */
+export interface HandlerOutcome {
+  name: string;
+  ok: boolean;
+  error?: string;
+  /** The handler threw `PermanentError`: no further trials. */
+  permanent?: boolean;
+}
+
+export interface Decision {
+  status: Extract<ItemStatus, 'done' | 'need_retry' | 'error'>;
+  results: Results;
+  /** Next run time (epoch ms); for a final status, unchanged. */
+  runAt: number;
+}
+
+/**
+ * Merges this trial's outcomes into the item's results and decides its status:
+ * - every handler that takes the item has succeeded (now or in an earlier trial): `done`;
+ * - a handler failed permanently, or this was the item's last trial: `error` (every last error kept);
+ * - otherwise `need_retry`, due after the backoff for the trials made so far.
+ */
+export function decideAfterTrial(
+  item: { trials: number; maxTrials: number; runAt: number; results: Results },
+  outcomes: HandlerOutcome[],
+  now: number,
+  backoff: BackoffPolicy,
+  random?: () => number,
+): Decision {
+  const at = new Date(now).toISOString();
+  const results: Results = { ...item.results };
+  for (const o of outcomes) {
+    const runs = (results[o.name]?.runs ?? 0) + 1;
+    results[o.name] = o.ok ? { ok: true, at, runs } : { ok: false, error: o.error ?? 'failed', at, runs };
+  }
+  const failed = outcomes.filter((o) => !o.ok);
+  if (failed.length === 0) return { status: 'done', results, runAt: item.runAt };
+  const trialsMade = item.trials + 1;
+  if (failed.some((o) => o.permanent) || trialsMade >= item.maxTrials) return { status: 'error', results, runAt: item.runAt };
+  return { status: 'need_retry', results, runAt: now + retryDelayMs(trialsMade, backoff, random) };
+}

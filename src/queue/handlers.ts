@@ -1,0 +1,99 @@
+/**
+ * Connecting handlers to the `processItem` signal, and running one handler on one item with its timeout.
+ */
+import type { Knex } from 'knex';
+import { HandlerTimeoutError, PermanentError, UsageError, messageOf } from '../errors.ts';
+import type { Signals, ProcessItemSignal } from '../signals.ts';
+import type { Handler, Item } from '../types.ts';
+import type { HandlerOutcome } from './decide.ts';
+import { validateTypeName } from './validate.ts';
+
+/** Longest error message kept in an item's results. */
+const MAX_ERROR_CHARS = 2000;
+
+/** Refuses a handler that is not `{ name, types, handle }`, naming what is wrong. */
+export function validateHandler(h: unknown, where = 'handler'): Handler {
+  const x = h as Handler;
+  if (!x || typeof x !== 'object') throw new UsageError(`${where} is ${x === null ? 'null' : typeof x}; export an object { name, types, handle }`);
+  if (typeof x.name !== 'string' || !/^[A-Za-z0-9_.:-]{1,100}$/.test(x.name)) {
+    throw new UsageError(`${where} has name ${JSON.stringify(x.name)}; give it a name of 1-100 letters, digits or _ . : -`);
+  }
+  if (x.types !== '*') {
+    if (!Array.isArray(x.types) || x.types.length === 0) {
+      throw new UsageError(`handler "${x.name}" has types ${JSON.stringify(x.types)}; give a non-empty list of item types, or '*'`);
+    }
+    for (const t of x.types) validateTypeName(t, `handler "${x.name}" type`);
+  }
+  if (typeof x.handle !== 'function') throw new UsageError(`handler "${x.name}" has no handle(item, ctx) function`);
+  if (x.timeoutMs !== undefined && !(Number.isInteger(x.timeoutMs) && x.timeoutMs > 0)) {
+    throw new UsageError(`handler "${x.name}" has timeoutMs ${x.timeoutMs}; use a whole number of milliseconds above 0`);
+  }
+  return x;
+}
+
+/** Does this handler take items of this type? */
+export function takesType(h: Handler, type: string): boolean {
+  return h.types === '*' || h.types.includes(type);
+}
+
+/**
+ * The handlers connected to one queue. Each is a listener of `processItem` that adds its run to the signal
+ * when the item's type is one it takes and it has not already succeeded on the item.
+ */
+export class HandlerRegistry {
+  private readonly byName = new Map<string, Handler>();
+
+  constructor(private readonly signals: Signals, private readonly knex: Knex, private readonly defaultTimeoutMs: number) {}
+
+  /** Connects a handler. Refuses a second handler with a name already connected. */
+  connect(handler: Handler): void {
+    const h = validateHandler(handler);
+    if (this.byName.has(h.name)) throw new UsageError(`a handler named "${h.name}" is already connected; handler names must be unique (they key each item's results)`);
+    this.byName.set(h.name, h);
+    this.signals.on('processItem', (sig: ProcessItemSignal) => {
+      if (!takesType(h, sig.item.type) || sig.results[h.name]?.ok) return;
+      sig.runs.push(runHandler(h, sig.item, (sig.results[h.name]?.runs ?? 0) + 1, h.timeoutMs ?? this.defaultTimeoutMs, this.knex));
+    });
+  }
+
+  get handlers(): Handler[] {
+    return [...this.byName.values()];
+  }
+
+  /** The item types a claim should take: null when some handler takes every type. */
+  claimableTypes(): string[] | null {
+    const types = new Set<string>();
+    for (const h of this.byName.values()) {
+      if (h.types === '*') return null;
+      h.types.forEach((t) => types.add(t));
+    }
+    return [...types];
+  }
+
+  /** Names of connected handlers that take this type. */
+  handlersFor(type: string): string[] {
+    return this.handlers.filter((h) => takesType(h, type)).map((h) => h.name);
+  }
+}
+
+/** Runs one handler on one item; never throws: failure and timeout come back as an outcome. */
+export async function runHandler(h: Handler, item: Item, attempt: number, timeoutMs: number, knex: Knex): Promise<HandlerOutcome> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new HandlerTimeoutError(`handler "${h.name}" ran past its timeout of ${timeoutMs} ms`);
+      controller.abort(err);
+      reject(err);
+    }, timeoutMs);
+  });
+  try {
+    const ctx = { attempt, idempotencyKey: `${item.id}:${h.name}`, signal: controller.signal, knex };
+    await Promise.race([Promise.resolve().then(() => h.handle(item, ctx)), timeout]);
+    return { name: h.name, ok: true };
+  } catch (err) {
+    return { name: h.name, ok: false, error: messageOf(err).slice(0, MAX_ERROR_CHARS), permanent: err instanceof PermanentError || (err as any)?.name === 'PermanentError' };
+  } finally {
+    clearTimeout(timer);
+  }
+}

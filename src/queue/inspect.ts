@@ -1,0 +1,77 @@
+/**
+ * What operators read and steer: counts, listings, one item, retry of a failed item, purge of old ones.
+ */
+import type { Knex } from 'knex';
+import { countByTypeAndStatus, getItemRow, listItemRows, purgeDoneItems, retryErroredItem } from '../db/items.ts';
+import { itemFromRow } from '../db/rows.ts';
+import { ITEM_STATUSES, type Item, type ItemStatus } from '../types.ts';
+import { UsageError } from '../errors.ts';
+import type { ServerClock } from './clock.ts';
+import type { HandlerRegistry } from './handlers.ts';
+
+/** Counts per status, overall and per type. */
+export interface QueueStats {
+  /** Every status, with 0 where there is none. */
+  counts: Record<ItemStatus, number>;
+  total: number;
+  /** Per type: counts per status, and the connected handlers that take it (empty: nothing will run it). */
+  types: { type: string; counts: Partial<Record<ItemStatus, number>>; handlers: string[]; noHandler: boolean }[];
+}
+
+export class Inspector {
+  constructor(private readonly knex: Knex, private readonly clock: ServerClock, private readonly registry: HandlerRegistry) {}
+
+  async stats(): Promise<QueueStats> {
+    const rows = await countByTypeAndStatus(this.knex);
+    const counts = Object.fromEntries(ITEM_STATUSES.map((s) => [s, 0])) as Record<ItemStatus, number>;
+    const byType = new Map<string, Partial<Record<ItemStatus, number>>>();
+    for (const r of rows) {
+      counts[r.status] = (counts[r.status] ?? 0) + r.count;
+      const t = byType.get(r.type) ?? {};
+      t[r.status] = r.count;
+      byType.set(r.type, t);
+    }
+    const types = [...byType.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([type, c]) => {
+        const handlers = this.registry.handlersFor(type);
+        return { type, counts: c, handlers, noHandler: handlers.length === 0 };
+      });
+    return { counts, total: Object.values(counts).reduce((a, b) => a + b, 0), types };
+  }
+
+  /** Items, newest first. */
+  async list(filter: { status?: string; type?: string; limit?: number } = {}): Promise<Item[]> {
+    const status = filter.status;
+    if (status !== undefined && !ITEM_STATUSES.includes(status as ItemStatus)) {
+      throw new UsageError(`status ${JSON.stringify(status)} is not one of ${ITEM_STATUSES.join(', ')}`);
+    }
+    const limit = filter.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`limit ${limit} is invalid; use a whole number from 1 to 100000`);
+    const rows = await listItemRows(this.knex, { status: status as ItemStatus | undefined, type: filter.type, limit });
+    return rows.map((r) => itemFromRow(r));
+  }
+
+  /** One item, or undefined. */
+  async get(id: number): Promise<Item | undefined> {
+    const row = await getItemRow(this.knex, id);
+    return row ? itemFromRow(row) : undefined;
+  }
+
+  /**
+   * Puts an `error` item back to `pending` with fresh trials; its results are kept, so only the handlers that
+   * failed run again. Throws a `UsageError` when there is no such item or it is not in `error`.
+   */
+  async retry(id: number): Promise<Item> {
+    if (await retryErroredItem(this.knex, id, this.clock.now())) return (await this.get(id))!;
+    const item = await this.get(id);
+    if (!item) throw new UsageError(`no item with id ${id}`);
+    throw new UsageError(`item ${id} is ${item.status}, not error; only items in error can be retried`);
+  }
+
+  /** Deletes `done` items finished more than `olderThanMs` ago. Returns how many. */
+  purgeDone(olderThanMs: number): Promise<number> {
+    if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw new UsageError(`age ${olderThanMs} ms is invalid; use a duration of at least 0`);
+    return purgeDoneItems(this.knex, this.clock.now() - olderThanMs);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Connecting handlers at start-up: every module in a folder default-exports a handler `{ name, types, handle }`
+ * or an array of them. Plain `.js`/`.mjs` modules work as well as TypeScript ones.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { UsageError, messageOf } from '../errors.ts';
+import type { Handler } from '../types.ts';
+import { validateHandler } from './handlers.ts';
+
+const MODULE = /\.(m?js|cjs|m?ts|cts)$/;
+
+/** Imports every handler module in `dir` (not recursive; `.d.ts` and `.test.` files are skipped), sorted by file name. */
+export async function loadHandlers(dir: string): Promise<Handler[]> {
+  const abs = resolve(dir);
+  let files: string[];
+  try {
+    if (!statSync(abs).isDirectory()) throw new Error('not a directory');
+    files = readdirSync(abs).filter((f) => MODULE.test(f) && !f.endsWith('.d.ts') && !/\.test\./.test(f)).sort();
+  } catch (err) {
+    throw new UsageError(`handlers folder ${dir} cannot be read (${messageOf(err)}); create it or pass --handlers DIR`);
+  }
+  const handlers: Handler[] = [];
+  for (const f of files) {
+    let mod: any;
+    try {
+      mod = await import(pathToFileURL(join(abs, f)).href);
+    } catch (err) {
+      throw new UsageError(`handler module ${join(dir, f)} failed to load: ${messageOf(err)}`);
+    }
+    const exported = mod.default?.default ?? mod.default;
+    if (exported === undefined) throw new UsageError(`handler module ${join(dir, f)} has no default export; export default { name, types, handle }`);
+    const list = Array.isArray(exported) ? exported : [exported];
+    list.forEach((h, i) => handlers.push(validateHandler(h, `handler module ${join(dir, f)}${list.length > 1 ? ` [${i}]` : ''}`)));
+  }
+  return handlers;
+}

@@ -1,0 +1,180 @@
+/**
+ * The queue's front object: each public method validates its input and hands off to the step that does the work.
+ */
+import { hostname } from 'node:os';
+import type { Knex } from 'knex';
+import { parseDatabaseUrl, resolveOptions, type DatabaseTarget, type QueueOptions, type ResolvedOptions } from '../config.ts';
+import { openDatabase } from '../db/connect.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { insertItem, insertItems } from '../db/items.ts';
+import { Signals, type EventName, type SignalqEvents } from '../signals.ts';
+import type { Handler, TypeMap } from '../types.ts';
+import { UsageError } from '../errors.ts';
+import { ServerClock } from './clock.ts';
+import { buildRow, type EnqueueManyItem, type EnqueueOptions } from './enqueue.ts';
+import { HandlerRegistry } from './handlers.ts';
+import { Processor, type BatchSummary } from './processor.ts';
+import { WorkLoop, type WorkTotals } from './work-loop.ts';
+import { Inspector } from './inspect.ts';
+
+/** What `enqueue` did. */
+export interface EnqueueResult {
+  id: number;
+  /** False when the dedupe key matched an unfinished item: `id` is that item's, and nothing was written. */
+  created: boolean;
+}
+
+/** What `enqueueMany` did. */
+export interface EnqueueManyResult {
+  /** Items written. */
+  inserted: number;
+  /** Items skipped because their dedupe key matched an unfinished item. */
+  skipped: number;
+}
+
+/** A typed `enqueueMany` entry: `type` picks the payload type from the map. */
+export type TypedEnqueueItem<T extends TypeMap> = { [K in keyof T & string]: EnqueueManyItem<K, T[K]> }[keyof T & string];
+
+/**
+ * Opens a queue on the database `options.db` (default: `SIGNALQ_DB`, else `sqlite:var/signalq.sqlite`).
+ * `T` maps item types to payload types, so a wrong payload is a compile error.
+ * Call `migrate()` once (or run `signalq migrate`) before the first use of a new database.
+ */
+export async function createQueue<T extends TypeMap = Record<string, unknown>>(options: QueueOptions = {}): Promise<Queue<T>> {
+  const target = parseDatabaseUrl(options.db);
+  const opts = resolveOptions(options, `${hostname()}:${process.pid}`);
+  const knex = await openDatabase(target);
+  const queue = new Queue<T>(knex, target, opts);
+  await queue.clock.sync();
+  return queue;
+}
+
+export class Queue<T extends TypeMap = Record<string, unknown>> {
+  readonly signals = new Signals();
+  readonly clock: ServerClock;
+  readonly registry: HandlerRegistry;
+  readonly inspect: Inspector;
+  private processor: Processor | null = null;
+  private loop: WorkLoop | null = null;
+
+  constructor(
+    /** The knex instance the queue uses; app code may share it for its own transactions. */
+    readonly knex: Knex,
+    readonly target: DatabaseTarget,
+    readonly options: ResolvedOptions,
+  ) {
+    this.clock = new ServerClock(knex);
+    this.registry = new HandlerRegistry(this.signals, knex, options.handlerTimeoutMs);
+    this.inspect = new Inspector(knex, this.clock, this.registry);
+  }
+
+  /** Applies pending migrations. Returns their names. */
+  migrate(): Promise<string[]> {
+    return migrateToLatest(this.knex);
+  }
+
+  /**
+   * Adds one item. With `{ trx }` it is written in the app's transaction and commits or rolls back with it.
+   * Refuses (with a `UsageError`, writing nothing) a bad type name, a payload JSON cannot carry or one over
+   * `maxPayloadBytes`, and bad options.
+   */
+  async enqueue<K extends keyof T & string>(type: K, payload: T[K], options: EnqueueOptions = {}): Promise<EnqueueResult> {
+    const row = buildRow(type, payload, options, this.clock.now(), this.options);
+    const result = await insertItem(options.trx ?? this.knex, row);
+    const announce = () => this.signals.emit('itemEnqueued', { id: result.id, type, created: result.created });
+    if (options.trx) options.trx.executionPromise.then(announce, () => {});
+    else announce();
+    return result;
+  }
+
+  /**
+   * Adds many items in batched statements (500 rows each), all or nothing: one bad item refuses the whole call,
+   * naming its index. With `{ trx }` they are written in the app's transaction.
+   */
+  async enqueueMany(
+    items: TypedEnqueueItem<T>[],
+    options: {
+      trx?: Knex.Transaction;
+      /** How a refusal names an item. Default: `item <index>`. */
+      label?: (index: number) => string;
+    } = {},
+  ): Promise<EnqueueManyResult> {
+    if (!Array.isArray(items)) throw new UsageError(`enqueueMany takes an array of { type, payload } items, not ${typeof items}`);
+    const now = this.clock.now();
+    const rows = items.map((it, i) => {
+      const label = options.label?.(i) ?? `item ${i}`;
+      if (!it || typeof it !== 'object') throw new UsageError(`${label} is ${it === null ? 'null' : typeof it}; pass { type, payload }`);
+      const { type, payload, ...o } = it as EnqueueManyItem;
+      return buildRow(type, payload, o, now, this.options, label);
+    });
+    const inserted = rows.length ? await insertItems(options.trx ?? this.knex, rows) : 0;
+    const announce = () => this.signals.emit('itemsEnqueued', { count: inserted, types: [...new Set(rows.map((r) => r.type))] });
+    if (options.trx) options.trx.executionPromise.then(announce, () => {});
+    else if (inserted > 0) announce();
+    return { inserted, skipped: rows.length - inserted };
+  }
+
+  /** Connects a handler to the `processItem` signal. Refuses a name already connected. */
+  connect(handler: Handler): this {
+    this.registry.connect(handler);
+    return this;
+  }
+
+  /** Listens to a lifecycle event; see `SignalqEvents`. A listener that throws is reported, never fatal. */
+  on<K extends EventName>(type: K, listener: (event: SignalqEvents[K]) => unknown): this {
+    this.signals.on(type, listener);
+    return this;
+  }
+
+  off<K extends EventName>(type: K, listener: (event: SignalqEvents[K]) => unknown): this {
+    this.signals.off(type, listener);
+    return this;
+  }
+
+  /**
+   * Runs one batch: takes back expired leases, claims up to `limit` runnable items (default `batchSize`, 500),
+   * runs their handlers and writes their outcomes. Resolves once every outcome is durably written.
+   */
+  async process({ limit = this.options.batchSize }: { limit?: number } = {}): Promise<BatchSummary> {
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`limit ${limit} is invalid; use a whole number of at least 1`);
+    const p = this.getProcessor();
+    await this.clock.syncIfStale();
+    await p.expireLeases();
+    const batch = await p.claimAndDispatch(limit);
+    if (!batch) return { claimed: 0, done: 0, retry: 0, error: 0, released: 0, lost: 0, ms: 0 };
+    return batch.written;
+  }
+
+  /**
+   * Works until `stop()`: batches in a loop, polling every `pollIntervalMs` when idle (an enqueue in this
+   * process wakes it at once). Survives database outages, retrying with backoff.
+   */
+  work(): Promise<WorkTotals> {
+    if (this.loop) throw new UsageError('this queue is already working; call work() once');
+    const p = this.getProcessor();
+    this.loop = new WorkLoop({
+      knex: this.knex, signals: this.signals, processor: p, registry: this.registry, clock: this.clock,
+      batchSize: this.options.batchSize, pollIntervalMs: this.options.pollIntervalMs, leaseMs: this.options.leaseMs,
+    });
+    return this.loop.run();
+  }
+
+  /**
+   * Graceful stop: running handlers finish, claimed items not yet started go back to `pending` with no trial
+   * counted, and outcomes are written. `work()` resolves once all that is done.
+   */
+  stop(): void {
+    this.processor?.stop();
+    this.loop?.poke();
+  }
+
+  /** Closes the database connections. Call after `work()` resolved. */
+  async close(): Promise<void> {
+    if (this.processor) await this.processor.writer.drain();
+    await this.knex.destroy();
+  }
+
+  private getProcessor(): Processor {
+    return (this.processor ??= new Processor(this.knex, this.signals, this.registry, this.clock, this.options));
+  }
+}

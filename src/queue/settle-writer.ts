@@ -1,0 +1,137 @@
+/**
+ * Step 4 of an item's way: writing outcomes. Outcomes of many items are grouped into one statement, flushed when
+ * a batch's worth is waiting or a few milliseconds after the first one arrived: one transaction (and one disk
+ * flush) for hundreds of items instead of one each, which is what lets the queue pass a few thousand items/s.
+ *
+ * An item counts as done only once this write has committed. When the database is down, outcomes stay here and
+ * the write is retried with backoff; the claim token fences it, so an outcome whose claim was lost meanwhile
+ * is dropped by the database rather than overwriting the newer claim.
+ */
+import type { Knex } from 'knex';
+import { settleItems, type Settlement } from '../db/items.ts';
+import type { Signals } from '../signals.ts';
+import type { Item } from '../types.ts';
+import type { Decision } from './decide.ts';
+
+/** One item's outcome waiting to be written. */
+export interface PendingSettlement extends Settlement {
+  item: Item;
+  decision: Decision;
+}
+
+/** Outcome counts of written settlements. */
+export interface SettleCounts {
+  done: number;
+  retry: number;
+  error: number;
+  lost: number;
+}
+
+const MAX_RETRY_DELAY_MS = 5_000;
+
+export class SettleWriter {
+  private waiting: PendingSettlement[] = [];
+  private flushing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private idleWaiters: (() => void)[] = [];
+  /** Outcome counts per claim token, read by the batch when it ends. */
+  readonly counts = new Map<string, SettleCounts>();
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly signals: Signals,
+    private readonly now: () => number,
+    private readonly flushSize: number,
+    private readonly delayMs: number,
+    /** Called with the token of every settlement once written (or dropped as lost). */
+    private readonly onWritten: (token: string, count: number) => void,
+  ) {}
+
+  /** Queues one outcome; it is written within `delayMs`, or at once when `flushSize` are waiting. */
+  add(s: PendingSettlement): void {
+    this.waiting.push(s);
+    if (this.waiting.length >= this.flushSize) this.kick();
+    else if (!this.timer && !this.flushing) this.timer = setTimeout(() => this.kick(), this.delayMs);
+  }
+
+  /** How many outcomes are not yet written. */
+  get backlog(): number {
+    return this.waiting.length;
+  }
+
+  /** Resolves once everything added so far is written (retrying through database outages). */
+  drain(): Promise<void> {
+    if (this.waiting.length === 0 && !this.flushing) return Promise.resolve();
+    this.kick();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private kick(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.flushing || this.waiting.length === 0) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = null;
+      if (this.waiting.length > 0) this.kick();
+      else this.idleWaiters.splice(0).forEach((r) => r());
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    let delay = 50;
+    while (this.waiting.length > 0) {
+      const group = this.waiting.splice(0, this.flushSize);
+      try {
+        const written = await settleItems(this.knex, group, this.now());
+        this.report(group, written);
+        delay = 50;
+      } catch (error) {
+        // Keep the outcomes and try again: the claim still holds until its lease runs out, and the fence makes a
+        // late write harmless.
+        this.waiting.unshift(...group);
+        this.signals.emit('databaseError', { error: error as Error, during: 'writing outcomes', retryInMs: delay });
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);
+      }
+    }
+  }
+
+  private report(group: PendingSettlement[], written: number): void {
+    const allWritten = written === group.length;
+    const perToken = new Map<string, number>();
+    for (const s of group) {
+      perToken.set(s.token, (perToken.get(s.token) ?? 0) + 1);
+      const c = this.countsFor(s.token);
+      if (!allWritten) continue;
+      if (s.status === 'done') c.done++;
+      else if (s.status === 'need_retry') c.retry++;
+      else c.error++;
+      this.emitOutcome(s);
+    }
+    if (!allWritten) {
+      // Some claims ran out and were taken over; their rows belong to the newer claim now. Which ones is not
+      // worth a query on this rare path: the newer claim will report them.
+      const lost = group.length - written;
+      this.countsFor(group[0].token).lost += lost;
+      this.signals.emit('claimLost', { count: lost });
+    }
+    for (const [token, n] of perToken) this.onWritten(token, n);
+  }
+
+  private countsFor(token: string): SettleCounts {
+    let c = this.counts.get(token);
+    if (!c) this.counts.set(token, (c = { done: 0, retry: 0, error: 0, lost: 0 }));
+    return c;
+  }
+
+  private emitOutcome(s: PendingSettlement): void {
+    const { item, decision } = s;
+    if (s.status === 'done') {
+      if (this.signals.has('itemDone')) this.signals.emit('itemDone', { item: { ...item, status: 'done', results: decision.results }, results: decision.results });
+    } else if (s.status === 'need_retry') {
+      if (this.signals.has('itemRetry')) this.signals.emit('itemRetry', { item: { ...item, status: 'need_retry', results: decision.results }, results: decision.results, runAt: new Date(decision.runAt) });
+    } else if (this.signals.has('itemError')) {
+      this.signals.emit('itemError', { item: { ...item, status: 'error', results: decision.results }, results: decision.results });
+    }
+  }
+}

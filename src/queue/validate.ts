@@ -1,0 +1,94 @@
+/**
+ * Checks at the entry points: what an enqueue is refused for, with a message naming the value and what to do.
+ * Pure functions; nothing here touches the database.
+ */
+import { UsageError } from '../errors.ts';
+
+const TYPE_NAME = /^[A-Za-z0-9_.:-]{1,50}$/;
+
+/** An item type is 1-50 characters of letters, digits, `_ . : -`. */
+export function validateTypeName(type: unknown, what = 'item type'): string {
+  if (typeof type !== 'string' || !TYPE_NAME.test(type)) {
+    throw new UsageError(`${what} ${JSON.stringify(type) ?? String(type)} is invalid; use 1-50 characters of letters, digits, _ . : -`);
+  }
+  return type;
+}
+
+/**
+ * Serializes a payload, refusing what would not come back the same from JSON: functions, symbols, BigInt,
+ * cycles, `undefined`, non-finite numbers, Dates (they come back as strings) and objects other than plain ones and arrays.
+ * Refuses a payload whose JSON is larger than `maxBytes`.
+ */
+export function serializePayload(payload: unknown, maxBytes: number, where = 'payload'): string {
+  if (payload === undefined) throw new UsageError(`${where} is undefined; pass a JSON value (null, if there is nothing to send)`);
+  checkJsonSafe(payload, where, new Set());
+  const json = JSON.stringify(payload);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > maxBytes) {
+    throw new UsageError(`${where} is ${bytes} bytes of JSON, over the limit of ${maxBytes}; store large data elsewhere and enqueue a reference (or raise maxPayloadBytes)`);
+  }
+  return json;
+}
+
+function checkJsonSafe(v: unknown, path: string, seen: Set<object>): void {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(v)) throw new UsageError(`${path} is ${v}, which JSON cannot hold; use a finite number or null`);
+      return;
+    case 'bigint':
+      throw new UsageError(`${path} is a BigInt (${v}n), which JSON cannot hold; send it as a string`);
+    case 'function':
+      throw new UsageError(`${path} is a function, which JSON cannot hold; send data only`);
+    case 'symbol':
+      throw new UsageError(`${path} is a symbol, which JSON cannot hold; send data only`);
+    case 'undefined':
+      throw new UsageError(`${path} is undefined, which JSON turns into null; use null`);
+  }
+  if (v === null) return;
+  const obj = v as object;
+  if (obj instanceof Date) throw new UsageError(`${path} is a Date, which JSON turns into a string; send date.toISOString()`);
+  if (seen.has(obj)) throw new UsageError(`${path} refers back to itself (a cycle), which JSON cannot hold`);
+  seen.add(obj);
+  if (Array.isArray(obj)) {
+    obj.forEach((x, i) => checkJsonSafe(x, `${path}[${i}]`, seen));
+  } else {
+    const proto = Object.getPrototypeOf(obj);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new UsageError(`${path} is a ${proto?.constructor?.name ?? 'non-plain'} object, which JSON would not bring back as such; send plain objects, arrays and strings`);
+    }
+    // A key whose value is undefined is left out by JSON, which reads back the same for optional fields.
+    for (const [k, x] of Object.entries(obj)) if (x !== undefined) checkJsonSafe(x, `${path}.${k}`, seen);
+  }
+  seen.delete(obj);
+}
+
+/** Options of one enqueue, as given by the caller. */
+export interface EnqueueCheckInput {
+  key?: string | null;
+  delayMs?: number;
+  runAt?: Date;
+  priority?: number;
+  maxTrials?: number;
+}
+
+/** Checks an enqueue's options, naming the one at fault. */
+export function validateEnqueueOptions(o: EnqueueCheckInput, where = 'enqueue'): void {
+  if (o.key != null && (typeof o.key !== 'string' || o.key.length < 1 || o.key.length > 255)) {
+    throw new UsageError(`${where}: key ${JSON.stringify(o.key)} is invalid; use a string of 1-255 characters`);
+  }
+  if (o.delayMs != null && (!Number.isFinite(o.delayMs) || o.delayMs < 0)) {
+    throw new UsageError(`${where}: delay ${o.delayMs} is invalid; use a number of milliseconds of at least 0`);
+  }
+  if (o.runAt != null && (!(o.runAt instanceof Date) || Number.isNaN(o.runAt.getTime()))) {
+    throw new UsageError(`${where}: runAt ${String(o.runAt)} is not a valid Date`);
+  }
+  if (o.priority != null && (!Number.isInteger(o.priority) || Math.abs(o.priority) > 1_000_000)) {
+    throw new UsageError(`${where}: priority ${o.priority} is invalid; use a whole number between -1000000 and 1000000 (lower runs first)`);
+  }
+  if (o.maxTrials != null && (!Number.isInteger(o.maxTrials) || o.maxTrials < 1 || o.maxTrials > 1000)) {
+    throw new UsageError(`${where}: maxTrials ${o.maxTrials} is invalid; use a whole number from 1 to 1000`);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The long-running form (`signalq work`): batches in a loop, the next claimed while the last one's outcomes are
+ * being written; when idle, a cheap poll (or an in-process enqueue) wakes it. It lives through database outages:
+ * every failure is reported, waited out with backoff, and retried; outcomes already reached are kept and written
+ * once the database is back.
+ */
+import type { Knex } from 'knex';
+import { hasRunnableItem } from '../db/items.ts';
+import { isConnectionError } from '../db/connect.ts';
+import type { Signals } from '../signals.ts';
+import type { ServerClock } from './clock.ts';
+import type { HandlerRegistry } from './handlers.ts';
+import type { BatchSummary, Processor } from './processor.ts';
+
+/** Totals over a worker's life. */
+export interface WorkTotals {
+  batches: number;
+  claimed: number;
+  done: number;
+  retry: number;
+  error: number;
+}
+
+export interface WorkLoopDeps {
+  knex: Knex;
+  signals: Signals;
+  processor: Processor;
+  registry: HandlerRegistry;
+  clock: ServerClock;
+  batchSize: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+}
+
+const MAX_BACKOFF_MS = 10_000;
+
+export class WorkLoop {
+  private wake: (() => void) | null = null;
+  private readonly inflight = new Set<Promise<BatchSummary>>();
+  readonly totals: WorkTotals = { batches: 0, claimed: 0, done: 0, retry: 0, error: 0 };
+
+  constructor(private readonly d: WorkLoopDeps) {
+    d.signals.on('itemEnqueued', () => this.poke());
+    d.signals.on('itemsEnqueued', () => this.poke());
+  }
+
+  /** Runs until `processor.stop()`; then finishes running handlers, hands unstarted items back, writes all. */
+  async run(): Promise<WorkTotals> {
+    const { processor, signals } = this.d;
+    let backoff = 100;
+    let lastExpiry = 0;
+    while (!processor.isStopping) {
+      try {
+        await this.d.clock.syncIfStale();
+        if (Date.now() - lastExpiry > this.d.leaseMs / 2) {
+          await processor.expireLeases();
+          lastExpiry = Date.now();
+        }
+        // Keep at most two batches' outcomes waiting, so a slow database slows claiming rather than memory.
+        while (this.inflight.size >= 2) await Promise.race(this.inflight);
+        const batch = await processor.claimAndDispatch(this.d.batchSize);
+        backoff = 100;
+        if (batch) {
+          const p = batch.written.then((s) => this.count(s)).finally(() => this.inflight.delete(p));
+          this.inflight.add(p);
+        } else {
+          await this.idle();
+        }
+      } catch (error) {
+        signals.emit('databaseError', {
+          error: error as Error,
+          during: isConnectionError(error) ? 'reaching the database' : 'claiming items',
+          retryInMs: backoff,
+        });
+        await this.sleep(backoff);
+        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+      }
+    }
+    await Promise.all(this.inflight);
+    await processor.writer.drain();
+    return this.totals;
+  }
+
+  /** Wakes an idle loop at once (an enqueue in this process, or shutdown). */
+  poke(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
+  private count(s: BatchSummary): BatchSummary {
+    this.totals.batches++;
+    this.totals.claimed += s.claimed;
+    this.totals.done += s.done;
+    this.totals.retry += s.retry;
+    this.totals.error += s.error;
+    return s;
+  }
+
+  /**
+   * Waits until something is runnable: polls with one index probe per interval, or is woken. Returns after half a
+   * lease at the latest, so the loop takes back expired leases even when nothing else happens.
+   */
+  private async idle(): Promise<void> {
+    const { knex, clock, registry, processor } = this.d;
+    const until = Date.now() + this.d.leaseMs / 2;
+    while (!processor.isStopping && Date.now() < until) {
+      if (this.woken) {
+        this.woken = false;
+        return;
+      }
+      await this.sleep(this.d.pollIntervalMs);
+      if (processor.isStopping || this.woken) continue;
+      if (await hasRunnableItem(knex, clock.now(), registry.claimableTypes())) return;
+    }
+  }
+
+  private woken = false;
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      this.wake = finish;
+    });
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * A migrated queue on a fresh database, closed after the test.
+ */
+import { afterAll, afterEach } from 'vitest';
+import { createQueue, type Queue } from '../../src/queue/queue.ts';
+import type { QueueOptions } from '../../src/config.ts';
+import { dropCreatedDatabases, freshDatabase, type Dialect } from './databases.ts';
+
+const open: Queue<any>[] = [];
+
+afterEach(async () => {
+  for (const q of open.splice(0)) {
+    q.stop();
+    await q.close().catch(() => {});
+  }
+});
+afterAll(dropCreatedDatabases);
+
+/** A migrated queue on a fresh database; tests default to fast retries (no backoff wait). */
+export async function freshQueue<T extends Record<string, unknown> = Record<string, any>>(
+  dialect: Dialect,
+  options: QueueOptions = {},
+): Promise<Queue<T>> {
+  const db = await freshDatabase(dialect);
+  const q = await createQueue<T>({ backoffBaseMs: 0, ...options, db });
+  open.push(q);
+  await q.migrate();
+  return q;
+}
+
+/** Another queue on the same database as `q` (a second processor). */
+export async function sameDatabase<T extends Record<string, unknown>>(q: Queue<any>, options: QueueOptions = {}): Promise<Queue<T>> {
+  const db = q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}`;
+  const other = await createQueue<T>({ backoffBaseMs: 0, ...options, db });
+  open.push(other);
+  return other;
+}

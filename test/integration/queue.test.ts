@@ -1,0 +1,280 @@
+/**
+ * The queue end to end, on SQLite and on MySQL/MariaDB: enqueue -> claim -> processItem -> settle.
+ */
+import { describe, expect, it } from 'vitest';
+import { PermanentError, UsageError } from '../../src/errors.ts';
+import type { Handler } from '../../src/types.ts';
+import { DIALECTS } from '../helpers/databases.ts';
+import { freshQueue, sameDatabase } from '../helpers/queue.ts';
+
+const ok = (name: string, types: Handler['types'] = '*', seen: number[] = []): Handler => ({
+  name,
+  types,
+  handle: (item) => void seen.push(item.id),
+});
+
+describe.each(DIALECTS)('queue on %s', (dialect) => {
+  it('runs every handler that takes an item and marks it done with each result', async () => {
+    const q = await freshQueue(dialect);
+    const a: number[] = [];
+    const b: number[] = [];
+    const other: number[] = [];
+    q.connect(ok('a', '*', a)).connect(ok('b', ['mail'], b)).connect(ok('other', ['sms'], other));
+    const { id, created } = await q.enqueue('mail', { to: 'x@example.com' });
+    expect(created).toBe(true);
+    const s = await q.process();
+    expect(s).toMatchObject({ claimed: 1, done: 1, retry: 0, error: 0 });
+    expect(a).toEqual([id]);
+    expect(b).toEqual([id]);
+    expect(other).toEqual([]);
+    const item = await q.inspect.get(id);
+    expect(item?.status).toBe('done');
+    expect(item?.trials).toBe(1);
+    expect(Object.keys(item!.results).sort()).toEqual(['a', 'b']);
+    expect(item?.results.a.ok).toBe(true);
+    expect(item?.payload).toEqual({ to: 'x@example.com' });
+    expect(item?.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('retries only the handlers that failed, then goes done', async () => {
+    const q = await freshQueue(dialect);
+    const good: number[] = [];
+    let flakyRuns = 0;
+    q.connect(ok('good', '*', good));
+    q.connect({ name: 'flaky', types: '*', handle: () => { if (++flakyRuns < 3) throw new Error(`boom ${flakyRuns}`); } });
+    const { id } = await q.enqueue('t', {});
+    expect(await q.process()).toMatchObject({ claimed: 1, retry: 1 });
+    let item = await q.inspect.get(id);
+    expect(item).toMatchObject({ status: 'need_retry', trials: 1 });
+    expect(item?.results.flaky).toMatchObject({ ok: false, error: 'boom 1', runs: 1 });
+    await q.process();
+    await q.process();
+    item = await q.inspect.get(id);
+    expect(item).toMatchObject({ status: 'done', trials: 3 });
+    expect(good).toEqual([id]); // ran once, never again
+    expect(flakyRuns).toBe(3);
+    expect(item?.results.flaky).toMatchObject({ ok: true, runs: 3 });
+  });
+
+  it('goes to error after maxTrials, keeps every last error, and `retry` runs only the failed handler', async () => {
+    const q = await freshQueue(dialect);
+    let fixed = false;
+    const good: number[] = [];
+    q.connect(ok('good', '*', good));
+    q.connect({ name: 'bad', types: '*', handle: () => { if (!fixed) throw new Error('still broken'); } });
+    const { id } = await q.enqueue('t', { n: 1 }, { maxTrials: 2 });
+    await q.process();
+    await q.process();
+    let item = await q.inspect.get(id);
+    expect(item).toMatchObject({ status: 'error', trials: 2 });
+    expect(item?.results.bad).toMatchObject({ ok: false, error: 'still broken' });
+    expect((await q.process()).claimed).toBe(0); // error is final
+    item = await q.inspect.retry(id);
+    expect(item).toMatchObject({ status: 'pending', trials: 0 });
+    expect(item.results.good.ok).toBe(true);
+    fixed = true;
+    expect(await q.process()).toMatchObject({ claimed: 1, done: 1 });
+    expect(good).toEqual([id]);
+    await expect(q.inspect.retry(id)).rejects.toThrow(/is done, not error/);
+    await expect(q.inspect.retry(99999)).rejects.toThrow(/no item with id 99999/);
+  });
+
+  it('a PermanentError goes straight to error; a handler past its timeout counts as failed', async () => {
+    const q = await freshQueue(dialect);
+    q.connect({ name: 'perm', types: ['p'], handle: () => { throw new PermanentError('bad address'); } });
+    q.connect({ name: 'slow', types: ['s'], timeoutMs: 50, handle: () => new Promise((r) => setTimeout(r, 2000)) });
+    const p = await q.enqueue('p', {});
+    const s = await q.enqueue('s', {});
+    const summary = await q.process();
+    expect(summary).toMatchObject({ claimed: 2, error: 1, retry: 1 });
+    expect(await q.inspect.get(p.id)).toMatchObject({ status: 'error', trials: 1 });
+    const slow = await q.inspect.get(s.id);
+    expect(slow?.status).toBe('need_retry');
+    expect(slow?.results.slow.error).toMatch(/timeout of 50 ms/);
+  });
+
+  it('a dedupe key returns the unfinished item and writes nothing; once done the key is free', async () => {
+    const q = await freshQueue(dialect);
+    q.connect(ok('h'));
+    const first = await q.enqueue('t', { v: 1 }, { key: 'order-7' });
+    const again = await q.enqueue('t', { v: 2 }, { key: 'order-7' });
+    expect(again).toEqual({ id: first.id, created: false });
+    expect((await q.inspect.stats()).total).toBe(1);
+    const many = await q.enqueueMany([{ type: 't', payload: {}, key: 'order-7' }, { type: 't', payload: {}, key: 'order-8' }]);
+    expect(many).toEqual({ inserted: 1, skipped: 1 });
+    await q.process();
+    const later = await q.enqueue('t', { v: 3 }, { key: 'order-7' });
+    expect(later.created).toBe(true);
+    expect(later.id).not.toBe(first.id);
+  });
+
+  it("commits and rolls back with the app's own transaction", async () => {
+    const q = await freshQueue(dialect);
+    await q.knex.schema.createTable('orders', (t) => { t.increments('id'); t.string('name'); });
+    await expect(
+      q.knex.transaction(async (trx) => {
+        await trx('orders').insert({ name: 'lost' });
+        await q.enqueue('t', { order: 'lost' }, { trx });
+        await q.enqueueMany([{ type: 't', payload: { order: 'lost too' } }], { trx });
+        throw new Error('app failed');
+      }),
+    ).rejects.toThrow('app failed');
+    expect((await q.inspect.stats()).total).toBe(0);
+    await q.knex.transaction(async (trx) => {
+      await trx('orders').insert({ name: 'kept' });
+      await q.enqueue('t', { order: 'kept' }, { trx });
+    });
+    expect((await q.inspect.stats()).total).toBe(1);
+  });
+
+  it('refuses bad input with a message naming it, and writes nothing', async () => {
+    const q = await freshQueue(dialect, { maxPayloadBytes: 1000 });
+    const cyclic: any = { a: 1 };
+    cyclic.self = cyclic;
+    const cases: [() => Promise<unknown>, RegExp][] = [
+      [() => q.enqueue('bad type!', {}), /item type "bad type!" is invalid/],
+      [() => q.enqueue('x'.repeat(51), {}), /is invalid; use 1-50 characters/],
+      [() => q.enqueue('t', { f: () => 1 }), /payload\.f is a function/],
+      [() => q.enqueue('t', { n: 10n }), /payload\.n is a BigInt/],
+      [() => q.enqueue('t', cyclic), /payload\.self refers back to itself/],
+      [() => q.enqueue('t', undefined), /payload is undefined/],
+      [() => q.enqueue('t', { at: new Date() }), /payload\.at is a Date/],
+      [() => q.enqueue('t', { n: NaN }), /payload\.n is NaN/],
+      [() => q.enqueue('t', { big: 'x'.repeat(2000) }), /over the limit of 1000/],
+      [() => q.enqueue('t', {}, { priority: 1.5 }), /priority 1.5 is invalid/],
+      [() => q.enqueue('t', {}, { maxTrials: 0 }), /maxTrials 0 is invalid/],
+      [() => q.enqueue('t', {}, { delayMs: -5 }), /delay -5 is invalid/],
+      [() => q.enqueue('t', {}, { key: '' }), /key "" is invalid/],
+      [() => q.enqueueMany([{ type: 't', payload: 1 }, { type: 't', payload: { f: Symbol('s') } }]), /item 1: payload\.f is a symbol/],
+    ];
+    for (const [call, message] of cases) await expect(call()).rejects.toThrow(message);
+    for (const [call] of cases) await expect(call()).rejects.toBeInstanceOf(UsageError);
+    expect((await q.inspect.stats()).total).toBe(0);
+  });
+
+  it('leaves items no handler takes pending, and stats says so', async () => {
+    const q = await freshQueue(dialect);
+    q.connect(ok('mailer', ['mail']));
+    const orphan = await q.enqueue('fax', {});
+    await q.enqueue('mail', {});
+    expect(await q.process()).toMatchObject({ claimed: 1, done: 1 });
+    expect((await q.inspect.get(orphan.id))?.status).toBe('pending');
+    const stats = await q.inspect.stats();
+    expect(stats.counts).toMatchObject({ pending: 1, done: 1 });
+    expect(stats.types.find((t) => t.type === 'fax')).toMatchObject({ noHandler: true, handlers: [] });
+  });
+
+  it('refuses two handlers with the same name, and malformed handlers', async () => {
+    const q = await freshQueue(dialect);
+    q.connect(ok('same'));
+    expect(() => q.connect(ok('same'))).toThrow(/already connected/);
+    expect(() => q.connect({ name: 'x', types: [], handle() {} })).toThrow(/non-empty list/);
+    expect(() => q.connect({ name: 'x', types: '*' } as any)).toThrow(/no handle/);
+  });
+
+  it('runs items in priority, then due-time order, and not before they are due', async () => {
+    const q = await freshQueue(dialect);
+    const seen: number[] = [];
+    q.connect(ok('h', '*', seen));
+    const late = await q.enqueue('t', { n: 'late' });
+    const urgent = await q.enqueue('t', { n: 'urgent' }, { priority: -5 });
+    const delayed = await q.enqueue('t', { n: 'delayed' }, { delayMs: 60_000 });
+    await q.process({ limit: 10 });
+    expect(seen).toEqual([urgent.id, late.id]);
+    expect((await q.inspect.get(delayed.id))?.status).toBe('pending');
+  });
+
+  it('the claim reads the index in order, with no sort', async () => {
+    const q = await freshQueue(dialect);
+    await q.enqueueMany(Array.from({ length: 200 }, (_, i) => ({ type: 't', payload: { i }, priority: i % 3 })));
+    const { explainClaim } = await import('../../src/db/items.ts');
+    const plan = await explainClaim(q.knex, Date.now(), 500);
+    expect(plan).toMatch(/signalq_items_claim/);
+    expect(plan).not.toMatch(/filesort|TEMP B-TREE/i);
+  });
+
+  it('two processors at once never take the same item', async () => {
+    const q1 = await freshQueue(dialect, { batchSize: 50 });
+    const q2 = await sameDatabase(q1, { batchSize: 50 });
+    const seen = new Map<number, number>();
+    const count = (item: { id: number }) => void seen.set(item.id, (seen.get(item.id) ?? 0) + 1);
+    q1.connect({ name: 'h', types: '*', handle: count });
+    q2.connect({ name: 'h', types: '*', handle: count });
+    await q1.enqueueMany(Array.from({ length: 600 }, (_, i) => ({ type: 't', payload: { i } })));
+    const drain = async (q: typeof q1) => { while ((await q.process()).claimed > 0); };
+    await Promise.all([drain(q1), drain(q2)]);
+    expect(seen.size).toBe(600);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect((await q1.inspect.stats()).counts.done).toBe(600);
+  });
+
+  it('takes back items whose lease ran out, without rerunning handlers that succeeded', async () => {
+    const q = await freshQueue(dialect, { leaseMs: 1000 });
+    const { claimItems } = await import('../../src/db/items.ts');
+    const { id } = await q.enqueue('t', {});
+    // A processor that claimed the item, recorded one handler's success, and died before finishing.
+    const now = q.clock.now();
+    await claimItems(q.knex, { token: 'dead', owner: 'gone:1', now, leaseUntil: now + 1000, limit: 10, types: null });
+    await q.knex('signalq_items').where({ id }).update({ results: JSON.stringify({ first: { ok: true, at: new Date().toISOString(), runs: 1 } }) });
+    const first: number[] = [];
+    const second: number[] = [];
+    q.connect(ok('first', '*', first)).connect(ok('second', '*', second));
+    expect((await q.process()).claimed).toBe(0); // still held
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await q.process()).toMatchObject({ claimed: 1, done: 1 });
+    expect(first).toEqual([]);
+    expect(second).toEqual([id]);
+    expect(await q.inspect.get(id)).toMatchObject({ status: 'done', trials: 2 });
+  });
+
+  it('on stop, hands back claimed items not yet started, with no trial counted', async () => {
+    const q = await freshQueue(dialect, { concurrency: 1 });
+    let started = 0;
+    q.connect({ name: 'h', types: '*', handle: async () => { if (++started === 1) { q.stop(); await new Promise((r) => setTimeout(r, 50)); } } });
+    await q.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: 't', payload: { i } })));
+    const s = await q.process();
+    expect(s).toMatchObject({ claimed: 5, done: 1, released: 4 });
+    const stats = await q.inspect.stats();
+    expect(stats.counts).toMatchObject({ done: 1, pending: 4, in_progress: 0 });
+    const pending = await q.inspect.list({ status: 'pending' });
+    expect(pending.every((i) => i.trials === 0 && i.owner === null)).toBe(true);
+  });
+
+  it('a listener that throws is reported and does not stop settling', async () => {
+    const q = await freshQueue(dialect);
+    const reported: string[] = [];
+    q.on('itemDone', () => { throw new Error('listener bug'); });
+    q.on('listenerError', (e) => void reported.push(`${e.event}: ${(e.error as Error).message}`));
+    q.connect(ok('h'));
+    const { id } = await q.enqueue('t', {});
+    await q.process();
+    expect((await q.inspect.get(id))?.status).toBe('done');
+    expect(reported).toEqual(['itemDone: listener bug']);
+  });
+
+  it('enqueueMany writes thousands in one call; work() processes them and stops gracefully', async () => {
+    const q = await freshQueue(dialect);
+    let n = 0;
+    q.connect({ name: 'h', types: '*', handle: () => void n++ });
+    const r = await q.enqueueMany(Array.from({ length: 3000 }, (_, i) => ({ type: 't', payload: { i } })));
+    expect(r.inserted).toBe(3000);
+    const done = new Promise<void>((resolve) => q.on('itemDone', () => { if (n >= 3000) resolve(); }));
+    const working = q.work();
+    await done;
+    q.stop();
+    const totals = await working;
+    expect(totals.done).toBe(3000);
+    expect((await q.inspect.stats()).counts.done).toBe(3000);
+  });
+
+  it('an idle worker picks up an item enqueued in the same process at once', async () => {
+    const q = await freshQueue(dialect, { pollIntervalMs: 60_000 });
+    const started = new Promise<number>((resolve) => q.connect({ name: 'h', types: '*', handle: (item) => resolve(item.id) }));
+    const working = q.work();
+    await new Promise((r) => setTimeout(r, 100)); // let it go idle
+    const { id } = await q.enqueue('t', {});
+    expect(await started).toBe(id);
+    q.stop();
+    await working;
+  });
+});
