@@ -8,68 +8,74 @@ import { enqueueCommand } from './commands/enqueue.ts';
 import { migrateCommand, processCommand, workCommand } from './commands/run.ts';
 import { listCommand, purgeCommand, retryCommand, showCommand, statsCommand } from './commands/inspect.ts';
 
-const program = new Command('signalq')
-  .description('A database-backed work queue: typed items fanned out to every connected handler.')
-  .option('--db <url>', 'database: mysql://user@host:3306/db or sqlite:path/file.sqlite (default: $SIGNALQ_DB, else sqlite:var/signalq.sqlite)')
-  .option('--verbose', 'print stack traces and every handler failure')
-  .showHelpAfterError('(run signalq --help for usage)')
-  .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `signalq: ${s}` : s) });
+/** Builds the command table (a fresh one per run: commander keeps parsed state on it). */
+function buildProgram(): Command {
+  const program = new Command('signalq')
+    .description('A database-backed work queue: typed items fanned out to every connected handler.')
+    .option('--db <url>', 'database: mysql://user@host:3306/db or sqlite:path/file.sqlite (default: $SIGNALQ_DB, else sqlite:var/signalq.sqlite)')
+    .option('--verbose', 'print stack traces and every handler failure')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `signalq: ${s.trimEnd()} (see signalq --help)\n` : s) });
 
-const globals = (cmd: Command) => ({ ...program.opts(), ...cmd.opts() });
-const jsonOption = () => new Option('--json', 'print JSON');
+  const globals = (cmd: Command) => ({ ...program.opts(), ...cmd.opts() });
+  const jsonOption = () => new Option('--json', 'print JSON');
 
-program.command('migrate').description('create or update the tables').addOption(jsonOption())
-  .action((_o, cmd) => migrateCommand(globals(cmd)));
+  program.command('migrate').description('create or update the tables').addOption(jsonOption())
+    .action((_o, cmd) => migrateCommand(globals(cmd)));
 
-program.command('enqueue').description('add an item: enqueue TYPE JSON, or enqueue TYPE --file ITEMS.ndjson')
-  .argument('<type>', 'item type').argument('[json]', 'payload as JSON')
-  .option('--key <key>', 'dedupe key: nothing is written while an unfinished item has it')
-  .option('--delay <duration>', 'wait before running, e.g. 30s, 5m')
-  .option('--priority <n>', 'lower runs first (default 0)')
-  .option('--max-trials <n>', 'trials before error (default 10)')
-  .option('--file <path>', 'one JSON payload per line; - reads standard input')
-  .addOption(jsonOption())
-  .action((type, json, _o, cmd) => enqueueCommand(type, json, globals(cmd)));
+  program.command('enqueue').description('add an item: enqueue TYPE JSON, or enqueue TYPE --file ITEMS.ndjson')
+    .argument('<type>', 'item type').argument('[json]', 'payload as JSON')
+    .option('--key <key>', 'dedupe key: nothing is written while an unfinished item has it')
+    .option('--delay <duration>', 'wait before running, e.g. 30s, 5m')
+    .option('--priority <n>', 'lower runs first (default 0)')
+    .option('--max-trials <n>', 'trials before error (default 10)')
+    .option('--file <path>', 'one JSON payload per line; - reads standard input')
+    .addOption(jsonOption())
+    .action((type, json, _o, cmd) => enqueueCommand(type, json, globals(cmd)));
 
-const runOptions = (cmd: Command) => cmd
-  .option('--handlers <dir>', 'folder of handler modules (default ./handlers)')
-  .option('--lease <duration>', 'how long a claim holds without renewal (default 60s)')
-  .option('--limit <n>', 'items per batch (default 500)')
-  .option('--concurrency <n>', 'items run at once within a batch (default 50)');
+  const runOptions = (cmd: Command) => cmd
+    .option('--handlers <dir>', 'folder of handler modules (default ./handlers)')
+    .option('--lease <duration>', 'how long a claim holds without renewal (default 60s)')
+    .option('--limit <n>', 'items per batch (default 500)')
+    .option('--concurrency <n>', 'items run at once within a batch (default 50)')
+    .option('--backoff <duration>', 'first retry delay, doubling per trial with jitter, capped at 1h (default 2s)')
+    .option('--handler-timeout <duration>', 'a handler run longer than this fails (default 5m)')
+    .option('--poll <duration>', 'how often an idle worker looks for items (default 10ms)');
 
-runOptions(program.command('process').description('run one batch and exit (the cron-run form)'))
-  .option('--until-empty', 'repeat batches until nothing is runnable')
-  .option('--lock-file <path>', 'lock file (default var/signalq.lock)')
-  .option('--no-lock', 'run without the lock file (safe: claiming is atomic)')
-  .addOption(jsonOption())
-  .action((_o, cmd) => processCommand(globals(cmd)));
+  runOptions(program.command('process').description('run one batch and exit (the cron-run form)'))
+    .option('--until-empty', 'repeat batches until nothing is runnable')
+    .option('--lock-file <path>', 'lock file (default var/signalq.lock)')
+    .option('--no-lock', 'run without the lock file (safe: claiming is atomic)')
+    .addOption(jsonOption())
+    .action((_o, cmd) => processCommand(globals(cmd)));
 
-runOptions(program.command('work').description('process items until stopped (SIGTERM/SIGINT stop gracefully)'))
-  .action((_o, cmd) => workCommand(globals(cmd)));
+  runOptions(program.command('work').description('process items until stopped (SIGTERM/SIGINT stop gracefully)'))
+    .action((_o, cmd) => workCommand(globals(cmd)));
 
-program.command('stats').description('count items per status and type').addOption(jsonOption())
-  .option('--handlers <dir>', 'folder of handler modules, to show which types have none (default ./handlers)')
-  .action((_o, cmd) => statsCommand(globals(cmd)));
+  program.command('stats').description('count items per status and type').addOption(jsonOption())
+    .option('--handlers <dir>', 'folder of handler modules, to show which types have none (default ./handlers)')
+    .action((_o, cmd) => statsCommand(globals(cmd)));
 
-program.command('list').description('list items, newest first').addOption(jsonOption())
-  .option('--status <status>', 'only items with this status').option('--type <type>', 'only items of this type')
-  .option('--limit <n>', 'at most this many (default 50)')
-  .action((_o, cmd) => listCommand(globals(cmd)));
+  program.command('list').description('list items, newest first').addOption(jsonOption())
+    .option('--status <status>', 'only items with this status').option('--type <type>', 'only items of this type')
+    .option('--limit <n>', 'at most this many (default 50)')
+    .action((_o, cmd) => listCommand(globals(cmd)));
 
-program.command('show').description('show one item').argument('<id>').addOption(jsonOption())
-  .action((id, _o, cmd) => showCommand(id, globals(cmd)));
+  program.command('show').description('show one item').argument('<id>').addOption(jsonOption())
+    .action((id, _o, cmd) => showCommand(id, globals(cmd)));
 
-program.command('retry').description('put an error item back to pending (only its failed handlers run again)').argument('<id>').addOption(jsonOption())
-  .action((id, _o, cmd) => retryCommand(id, globals(cmd)));
+  program.command('retry').description('put an error item back to pending (only its failed handlers run again)').argument('<id>').addOption(jsonOption())
+    .action((id, _o, cmd) => retryCommand(id, globals(cmd)));
 
-program.command('purge').description('delete done items finished long enough ago').addOption(jsonOption())
-  .option('--done-older-than <duration>', 'e.g. 7d')
-  .action((_o, cmd) => purgeCommand(globals(cmd)));
+  program.command('purge').description('delete done items finished long enough ago').addOption(jsonOption())
+    .option('--done-older-than <duration>', 'e.g. 7d')
+    .action((_o, cmd) => purgeCommand(globals(cmd)));
+
+  return program;
+}
 
 /** Maps an error to its exit code and prints it as one line. */
-function fail(err: unknown): number {
-  const verbose = process.argv.includes('--verbose');
+function fail(err: unknown, verbose: boolean): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
     return 2; // commander already printed its one line
@@ -81,9 +87,12 @@ function fail(err: unknown): number {
   return code;
 }
 
-try {
-  await program.parseAsync(process.argv);
-  process.exitCode = 0;
-} catch (err) {
-  process.exitCode = fail(err);
+/** Runs the command line `argv` (without `node` and the script) and returns the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    return fail(err, argv.includes('--verbose'));
+  }
 }

@@ -15,6 +15,9 @@ export interface RunFlags extends GlobalFlags {
   lease?: string;
   limit?: string;
   concurrency?: string;
+  backoff?: string;
+  handlerTimeout?: string;
+  poll?: string;
   json?: boolean;
 }
 
@@ -31,6 +34,9 @@ function queueOptions(f: RunFlags): QueueOptions {
   if (f.lease !== undefined) o.leaseMs = parseDuration(f.lease, '--lease');
   if (f.limit !== undefined) o.batchSize = parseInteger(f.limit, '--limit', 1, 100_000);
   if (f.concurrency !== undefined) o.concurrency = parseInteger(f.concurrency, '--concurrency', 1, 10_000);
+  if (f.backoff !== undefined) o.backoffBaseMs = parseDuration(f.backoff, '--backoff');
+  if (f.handlerTimeout !== undefined) o.handlerTimeoutMs = Math.max(1, Math.round(parseDuration(f.handlerTimeout, '--handler-timeout')));
+  if (f.poll !== undefined) o.pollIntervalMs = parseDuration(f.poll, '--poll');
   return o;
 }
 
