@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { serializePayload, validateEnqueueOptions, validateTypeName } from '../../src/queue/validate.ts';
+import { parseDatabaseUrl, resolveOptions } from '../../src/config.ts';
+import { checkServerVersion } from '../../src/db/connect.ts';
+import { parseDuration, parseInteger, parseJsonArgument } from '../../src/cli/parse.ts';
+
+describe('validateTypeName', () => {
+  it('takes 1-50 letters, digits and _ . : -', () => {
+    expect(validateTypeName('mail.send:v2-x_y')).toBe('mail.send:v2-x_y');
+    for (const bad of ['', 'a b', 'x'.repeat(51), 'é', 5, null]) expect(() => validateTypeName(bad)).toThrow(/is invalid/);
+  });
+});
+
+describe('serializePayload', () => {
+  it('serializes JSON values and leaves out undefined object keys', () => {
+    expect(serializePayload({ a: [1, 'x', null, true], b: undefined }, 100)).toBe('{"a":[1,"x",null,true]}');
+    expect(serializePayload(null, 100)).toBe('null');
+  });
+  it('refuses what JSON would not bring back, naming the path', () => {
+    expect(() => serializePayload({ a: [1, undefined] }, 100)).toThrow('payload.a[1] is undefined');
+    expect(() => serializePayload({ m: new Map() }, 100)).toThrow('payload.m is a Map object');
+    expect(() => serializePayload(Infinity, 100)).toThrow('payload is Infinity');
+  });
+  it('measures the size in UTF-8 bytes', () => {
+    expect(() => serializePayload('é'.repeat(60), 100)).toThrow(/is 122 bytes of JSON, over the limit of 100/);
+  });
+  it('allows the same object twice when it is not a cycle', () => {
+    const shared = { x: 1 };
+    expect(serializePayload({ a: shared, b: shared }, 100)).toBe('{"a":{"x":1},"b":{"x":1}}');
+  });
+});
+
+describe('validateEnqueueOptions', () => {
+  it('accepts sane options and names the bad one', () => {
+    expect(() => validateEnqueueOptions({ key: 'k', delayMs: 0, priority: -3, maxTrials: 1, runAt: new Date() })).not.toThrow();
+    expect(() => validateEnqueueOptions({ runAt: new Date('nope') })).toThrow(/runAt Invalid Date is not a valid Date/);
+    expect(() => validateEnqueueOptions({ key: 'k'.repeat(256) })).toThrow(/key/);
+  });
+});
+
+describe('parseDatabaseUrl', () => {
+  it('understands mysql and sqlite addresses, and refuses others with the fix', () => {
+    expect(parseDatabaseUrl('mysql://root@127.0.0.1:3306/test')).toMatchObject({ dialect: 'mysql', display: 'mysql://root@127.0.0.1:3306/test' });
+    expect(parseDatabaseUrl('mysql://u:secret@h/db').display).not.toContain('secret');
+    expect(parseDatabaseUrl('sqlite:var/x.sqlite')).toMatchObject({ dialect: 'sqlite', filename: 'var/x.sqlite' });
+    expect(() => parseDatabaseUrl('postgres://x/y')).toThrow(/is not understood; use mysql:/);
+    expect(() => parseDatabaseUrl('mysql://host')).toThrow(/names no database/);
+  });
+});
+
+describe('resolveOptions', () => {
+  it('fills defaults and refuses nonsense', () => {
+    expect(resolveOptions({}, 'h:1')).toMatchObject({ batchSize: 500, leaseMs: 60_000, maxTrials: 10, owner: 'h:1' });
+    expect(() => resolveOptions({ batchSize: 0 }, 'h:1')).toThrow('option batchSize=0 must be a whole number of at least 1');
+    expect(() => resolveOptions({ leaseMs: 10 }, 'h:1')).toThrow(/too short/);
+  });
+});
+
+describe('checkServerVersion', () => {
+  it('wants MariaDB 10.6+ or MySQL 8.0.1+', () => {
+    expect(checkServerVersion('10.11.19-MariaDB-0+deb12u1')).toBeNull();
+    expect(checkServerVersion('8.0.36')).toBeNull();
+    expect(checkServerVersion('10.5.2-MariaDB')).toMatch(/MariaDB 10.5.2-MariaDB; signalq needs/);
+    expect(checkServerVersion('5.7.44')).toMatch(/MySQL 5.7.44/);
+    expect(checkServerVersion('8.0.0')).toMatch(/needs MySQL 8.0.1/);
+  });
+});
+
+describe('command-line values', () => {
+  it('parses durations and whole numbers, naming the flag when wrong', () => {
+    expect(parseDuration('30s', '--delay')).toBe(30_000);
+    expect(parseDuration('7d', '--x')).toBe(7 * 86_400_000);
+    expect(parseDuration('45', '--lease')).toBe(45_000);
+    expect(() => parseDuration('soon', '--delay')).toThrow('--delay "soon" is not a duration');
+    expect(parseInteger('12', '--limit', 1)).toBe(12);
+    expect(() => parseInteger('1.5', '--limit', 1)).toThrow('--limit "1.5" is invalid');
+    expect(() => parseJsonArgument('{x', 'payload')).toThrow(/payload "\{x" is not valid JSON/);
+  });
+});
