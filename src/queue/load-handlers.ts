@@ -11,13 +11,16 @@ import { validateHandler } from './handlers.ts';
 
 const MODULE = /\.(m?js|cjs|m?ts|cts)$/;
 
-/** Imports every handler module in `dir` (not recursive; `.d.ts` and `.test.` files are skipped), sorted by file name. */
+/**
+ * Imports every handler module in `dir`, sorted by file name. Not recursive; `.d.ts` files, `.test.` files and
+ * files whose name starts with `_` (shared helpers of the handlers) are skipped.
+ */
 export async function loadHandlers(dir: string): Promise<Handler[]> {
   const abs = resolve(dir);
   let files: string[];
   try {
     if (!statSync(abs).isDirectory()) throw new Error('not a directory');
-    files = readdirSync(abs).filter((f) => MODULE.test(f) && !f.endsWith('.d.ts') && !/\.test\./.test(f)).sort();
+    files = readdirSync(abs).filter((f) => MODULE.test(f) && !f.startsWith('_') && !f.endsWith('.d.ts') && !/\.test\./.test(f)).sort();
   } catch (err) {
     throw new UsageError(`handlers folder ${dir} cannot be read (${messageOf(err)}); create it or pass --handlers DIR`);
   }
