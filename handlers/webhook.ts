@@ -11,7 +11,8 @@
  *
  * Outcome:
  * - 2xx: success.
- * - 408, 429, 5xx, network error or no answer in time: failure; the queue tries again after its backoff.
+ * - 408, 429, 5xx, network error or no answer in time: failure; the queue tries again after its backoff, or
+ *   after the answer's `Retry-After` when that is later.
  * - 3xx and other 4xx: `PermanentError`; the same request would get the same answer. Redirects are not followed:
  *   a POST that is redirected is usually turned into a GET, and it could lead outside the allow-list.
  * - A payload that is not as above, or a host not in the allow-list: `PermanentError`.
@@ -23,7 +24,7 @@
  *
  * Example: `npx signalq enqueue webhook '{"url":"https://example.com/hooks/order","body":{"order":42}}'`
  */
-import { PermanentError, defineHandler, type Handler } from '../src/index.ts';
+import { PermanentError, RetryLaterError, defineHandler, type Handler } from '../src/index.ts';
 import { preview } from './_preview.ts';
 
 /** What a `webhook` item carries. */
@@ -109,13 +110,28 @@ export function createWebhookHandler(options: WebhookOptions = {}): Handler<Webh
         return { status: res.status };
       }
       const answer = `${where} answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${await snippet(res)}`;
-      if (res.status >= 500 || RETRYABLE_4XX.has(res.status)) throw new Error(answer);
+      if (res.status >= 500 || RETRYABLE_4XX.has(res.status)) {
+        // A rate limit or an overloaded receiver may say when to come back; the queue then waits at least that long.
+        const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), Date.now());
+        throw retryAfterMs != null ? new RetryLaterError(`${answer} (retry after ${Math.round(retryAfterMs / 1000)} s)`, retryAfterMs) : new Error(answer);
+      }
       if (res.status >= 300 && res.status < 400) {
         throw new PermanentError(`${answer}; redirects are not followed, put the final URL (${res.headers.get('location') ?? 'no Location given'}) in the item`);
       }
       throw new PermanentError(answer);
     },
   });
+}
+
+/**
+ * A `Retry-After` header (seconds, or an HTTP date) as milliseconds from `now`; null when absent or unreadable.
+ * Capped at a day, so a receiver cannot park an item for ever.
+ */
+export function parseRetryAfter(value: string | null, now: number): number | null {
+  if (!value) return null;
+  const v = value.trim();
+  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(v) - now;
+  return Number.isFinite(ms) ? Math.min(Math.max(0, ms), 86_400_000) : null;
 }
 
 /** The payload checked and normalized; anything wrong is a `PermanentError` naming the field and its value. */

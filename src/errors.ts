@@ -13,6 +13,17 @@ export class PermanentError extends Error {
   override name = 'PermanentError';
 }
 
+/**
+ * Thrown by a handler to fail this trial and ask for the next one no sooner than `delayMs` from now (a rate
+ * limit's `Retry-After`, say). The trial still counts; the item waits the longer of this and its backoff.
+ */
+export class RetryLaterError extends Error {
+  override name = 'RetryLaterError';
+  constructor(message: string, readonly delayMs: number) {
+    super(message);
+  }
+}
+
 /** The lock file is held by a live process. The CLI exits 75 (EX_TEMPFAIL) on it. */
 export class LockBusyError extends Error {
   override name = 'LockBusyError';

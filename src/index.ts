@@ -8,7 +8,7 @@ export type { WorkTotals } from './queue/work-loop.ts';
 export type { QueueStats } from './queue/inspect.ts';
 export { loadHandlers } from './queue/load-handlers.ts';
 export { parseDatabaseUrl, type QueueOptions } from './config.ts';
-export { UsageError, PermanentError, LockBusyError, DatabaseError, HandlerTimeoutError } from './errors.ts';
+export { UsageError, PermanentError, RetryLaterError, LockBusyError, DatabaseError, HandlerTimeoutError } from './errors.ts';
 export type { SignalqEvents, ProcessItemSignal } from './signals.ts';
 export * from './types.ts';
 import type { Handler } from './types.ts';

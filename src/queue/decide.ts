@@ -11,6 +11,8 @@ export interface HandlerOutcome {
   error?: string;
   /** The handler threw `PermanentError`: no further trials. */
   permanent?: boolean;
+  /** The handler threw `RetryLaterError`: the next trial no sooner than this many ms from now. */
+  retryAfterMs?: number;
 }
 
 export interface Decision {
@@ -24,7 +26,8 @@ export interface Decision {
  * Merges this trial's outcomes into the item's results and decides its status:
  * - every handler that takes the item has succeeded (now or in an earlier trial): `done`;
  * - a handler failed permanently, or this was the item's last trial: `error` (every last error kept);
- * - otherwise `need_retry`, due after the backoff for the trials made so far.
+ * - otherwise `need_retry`, due after the backoff for the trials made so far, or later when a handler asked for
+ *   a later retry (`RetryLaterError`).
  */
 export function decideAfterTrial(
   item: { trials: number; maxTrials: number; runAt: number; results: Results },
@@ -43,5 +46,6 @@ export function decideAfterTrial(
   if (failed.length === 0) return { status: 'done', results, runAt: item.runAt };
   const trialsMade = item.trials + 1;
   if (failed.some((o) => o.permanent) || trialsMade >= item.maxTrials) return { status: 'error', results, runAt: item.runAt };
-  return { status: 'need_retry', results, runAt: now + retryDelayMs(trialsMade, backoff, random) };
+  const asked = Math.max(0, ...failed.map((o) => o.retryAfterMs ?? 0));
+  return { status: 'need_retry', results, runAt: now + Math.max(asked, retryDelayMs(trialsMade, backoff, random)) };
 }

@@ -2,7 +2,7 @@
  * Connecting handlers to the `processItem` signal, and running one handler on one item with its timeout.
  */
 import type { Knex } from 'knex';
-import { HandlerTimeoutError, PermanentError, UsageError, messageOf } from '../errors.ts';
+import { HandlerTimeoutError, PermanentError, UsageError, messageOf, type RetryLaterError } from '../errors.ts';
 import type { Signals, ProcessItemSignal } from '../signals.ts';
 import type { Handler, Item } from '../types.ts';
 import type { HandlerOutcome } from './decide.ts';
@@ -92,7 +92,11 @@ export async function runHandler(h: Handler, item: Item, attempt: number, timeou
     await Promise.race([Promise.resolve().then(() => h.handle(item, ctx)), timeout]);
     return { name: h.name, ok: true };
   } catch (err) {
-    return { name: h.name, ok: false, error: messageOf(err).slice(0, MAX_ERROR_CHARS), permanent: err instanceof PermanentError || (err as any)?.name === 'PermanentError' };
+    const outcome: HandlerOutcome = { name: h.name, ok: false, error: messageOf(err).slice(0, MAX_ERROR_CHARS) };
+    if (err instanceof PermanentError || (err as any)?.name === 'PermanentError') outcome.permanent = true;
+    const retryAfter = (err as RetryLaterError)?.delayMs;
+    if ((err as any)?.name === 'RetryLaterError' && Number.isFinite(retryAfter)) outcome.retryAfterMs = retryAfter;
+    return outcome;
   } finally {
     clearTimeout(timer);
   }

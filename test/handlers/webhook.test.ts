@@ -35,6 +35,7 @@ beforeAll(async () => {
       if (path.startsWith('/ok')) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
       const status = /^\/status\/(\d+)(\?|$)/.exec(path);
       if (status) return void res.writeHead(Number(status[1])).end(`answer\n${status[1]}`);
+      if (path === '/rate-limited') return void res.writeHead(429, { 'retry-after': '120' }).end();
       if (path === '/flaky') return void res.writeHead(n === 1 ? 503 : 204).end();
       if (path === '/redirect') return void res.writeHead(302, { location: `${base}/ok/moved` }).end();
       if (path === '/slow') return; // never answers; the handler's timeout must end the request
@@ -151,6 +152,19 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     expect(item?.results.webhook).toMatchObject({ ok: true, runs: 2 });
   });
 
+  it('waits as long as a 429 Retry-After asks, longer than its backoff', async () => {
+    const q = await freshQueue(dialect);
+    q.connect(webhook);
+    const { id } = await q.enqueue('webhook', { url: `${base}/rate-limited` });
+    const before = Date.now();
+    await q.process();
+    const item = await q.inspect.get(id);
+    expect(item?.status).toBe('need_retry');
+    expect(item!.runAt.getTime()).toBeGreaterThanOrEqual(before + 119_000);
+    expect(item?.results.webhook.error).toMatch(/answered 429 .*\(retry after 120 s\)/);
+    expect((await q.process()).claimed).toBe(0); // not due yet
+  });
+
   it.each([408, 429, 502])('retries on %i', async (status) => {
     const q = await freshQueue(dialect);
     q.connect(webhook);
@@ -240,5 +254,17 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     await allowed.process();
     expect((await allowed.inspect.get(second.id))?.status).toBe('done');
     expect(received.map((r) => r.path)).toEqual(['/ok/b']);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds or an HTTP date, caps at a day, and ignores junk', async () => {
+    const { parseRetryAfter } = await import('../../handlers/webhook.ts');
+    const now = Date.UTC(2026, 0, 1);
+    expect(parseRetryAfter('30', now)).toBe(30_000);
+    expect(parseRetryAfter(new Date(now + 90_000).toUTCString(), now)).toBe(90_000);
+    expect(parseRetryAfter('999999', now)).toBe(86_400_000);
+    expect(parseRetryAfter('soon', now)).toBeNull();
+    expect(parseRetryAfter(null, now)).toBeNull();
   });
 });

@@ -44,3 +44,11 @@ describe('decideAfterTrial', () => {
     expect(d.results.b.error).toBeUndefined();
   });
 });
+
+describe('decideAfterTrial with a requested retry time', () => {
+  it('waits the longer of the backoff and what a handler asked for', () => {
+    const item = { trials: 0, maxTrials: 5, runAt: now, results: {} };
+    expect(decideAfterTrial(item, [{ name: 'a', ok: false, retryAfterMs: 30_000 }], now, policy, () => 0).runAt).toBe(now + 30_000);
+    expect(decideAfterTrial(item, [{ name: 'a', ok: false, retryAfterMs: 10 }], now, policy, () => 0).runAt).toBe(now + 500);
+  });
+});
