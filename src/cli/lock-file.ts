@@ -2,7 +2,7 @@
  * The cron-run batch's lock file: at most one batch per lock file at a time. It holds the holder's PID; a file
  * left by a dead process is taken over (with a warning), one held by a live process refuses the run.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LockBusyError } from '../errors.ts';
 
@@ -28,7 +28,7 @@ export function isProcessAlive(pid: number): boolean {
 export function acquireLockFile(path: string): HeldLock {
   mkdirSync(dirname(path), { recursive: true });
   let tookOverFrom: number | null = null;
-  for (let attempt = 0; attempt < 5; attempt++) {
+  for (let attempt = 0; attempt < 50; attempt++) {
     try {
       const fd = openSync(path, 'wx'); // fails if the file exists: the atomic "take it if free"
       writeSync(fd, `${process.pid}\n`);
@@ -39,16 +39,48 @@ export function acquireLockFile(path: string): HeldLock {
     }
     const holder = readPid(path);
     if (holder !== null && holder !== process.pid && isProcessAlive(holder)) throw new LockBusyError(holder, path);
-    // Left by a dead process (or empty: one that died while writing). Replace it atomically, then check that we
-    // won: two takers racing both rename, and only the last one's PID stays in the file.
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${process.pid}\n`);
-    renameSync(tmp, path);
-    if (readPid(path) === process.pid) return makeHeld(path, holder);
-    tookOverFrom = holder;
+    if (removeStaleLock(path, holder)) tookOverFrom = holder;
   }
-  const holder = readPid(path) ?? -1;
-  throw new LockBusyError(holder, path);
+  throw new LockBusyError(readPid(path) ?? -1, path);
+}
+
+/**
+ * Removes a lock file left by a dead process. Two processes may find the same stale file at once; a marker file
+ * taken with O_EXCL lets only one of them remove it, so neither can delete the lock the other has just made.
+ * Returns true when this process removed it.
+ */
+function removeStaleLock(path: string, deadHolder: number | null): boolean {
+  const marker = `${path}.takeover`;
+  try {
+    const fd = openSync(marker, 'wx');
+    writeSync(fd, `${process.pid}\n`);
+    closeSync(fd);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const markerHolder = readPid(marker);
+    if (markerHolder === null || !isProcessAlive(markerHolder)) rmQuietly(marker); // its taker died mid-takeover
+    sleepMs(5);
+    return false;
+  }
+  try {
+    if (readPid(path) !== deadHolder) return false; // replaced meanwhile: look again
+    rmQuietly(path);
+    return true;
+  } finally {
+    rmQuietly(marker);
+  }
+}
+
+function rmQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function readPid(path: string): number | null {
@@ -65,13 +97,7 @@ function makeHeld(path: string, tookOverFrom: number | null): HeldLock {
     path,
     tookOverFrom,
     release() {
-      if (readPid(path) === process.pid) {
-        try {
-          unlinkSync(path);
-        } catch {
-          /* already gone */
-        }
-      }
+      if (readPid(path) === process.pid) rmQuietly(path);
     },
   };
 }

@@ -97,8 +97,9 @@ export function checkServerVersion(version: string): string | null {
  * Throws a `DatabaseError` with one line saying what to check.
  */
 export async function openDatabase(target: DatabaseTarget): Promise<Knex> {
-  const knex = knexFactory(knexConfig(target));
+  let knex: Knex | undefined;
   try {
+    knex = knexFactory(knexConfig(target)); // for SQLite this creates the file's folder, which can fail
     if (target.dialect === 'mysql') {
       const [rows] = await knex.raw('SELECT VERSION() AS v');
       const problem = checkServerVersion(String(rows[0].v));
@@ -108,7 +109,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Knex> {
     }
     return knex;
   } catch (err) {
-    await knex.destroy().catch(() => {});
+    await knex?.destroy().catch(() => {});
     if (err instanceof DatabaseError) throw err;
     throw new DatabaseError(describeConnectionError(target, err), { cause: err });
   }

@@ -43,4 +43,15 @@ describe('lock file', () => {
     expect(readFileSync(path, 'utf8').trim()).toBe(String(process.pid));
     lock.release();
   });
+
+  it('takes over even when a taker died mid-takeover and left its marker', () => {
+    const path = join(dir(), 'q.lock');
+    const dead = deadPid();
+    writeFileSync(path, `${dead}\n`);
+    writeFileSync(`${path}.takeover`, `${dead}\n`);
+    const lock = acquireLockFile(path);
+    expect(readFileSync(path, 'utf8').trim()).toBe(String(process.pid));
+    expect(existsSync(`${path}.takeover`)).toBe(false);
+    lock.release();
+  });
 });

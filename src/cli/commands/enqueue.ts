@@ -62,14 +62,20 @@ async function readNdjson(path: string): Promise<{ line: number; payload: unknow
   await opened;
   const out: { line: number; payload: unknown }[] = [];
   let n = 0;
-  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-    n++;
-    if (text.trim() === '') continue;
-    try {
-      out.push({ line: n, payload: JSON.parse(text) });
-    } catch (err) {
-      throw new UsageError(`line ${n} of ${path === '-' ? 'standard input' : path} is not valid JSON (${messageOf(err)}); nothing was enqueued`);
+  try {
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      n++;
+      if (text.trim() === '') continue;
+      try {
+        out.push({ line: n, payload: JSON.parse(text) });
+      } catch (err) {
+        throw new UsageError(`line ${n} of ${path === '-' ? 'standard input' : path} is not valid JSON (${messageOf(err)}); nothing was enqueued`);
+      }
     }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // Opening succeeds on a folder; reading it fails (EISDIR).
+    throw new UsageError(`cannot read ${path} (${messageOf(err)}); check the path`);
   }
   if (out.length === 0) throw new UsageError(`${path === '-' ? 'standard input' : path} holds no payloads (one JSON value per line); nothing was enqueued`);
   return out;

@@ -1,0 +1,270 @@
+/**
+ * The `signalq` command as a user meets it: exit codes (0 ok, 2 usage, 75 lock busy, 1 other), one-line errors
+ * with no stack trace, refusals that write nothing, and the documented `--json` outputs.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pLimit from 'p-limit';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createQueue, type Queue } from '../../src/queue/queue.ts';
+import { DIALECTS, dropCreatedDatabases, freshDatabase, type Dialect } from '../helpers/databases.ts';
+import { fixtureHandlers, hasStackTrace, linesOf, runCli, startCli, waitFor, type CliResult, type RunningCli } from './cli-helpers.ts';
+
+const BASIC = fixtureHandlers('handlers-basic');
+const SLOW = fixtureHandlers('handlers-slow');
+const STATUSES = ['pending', 'in_progress', 'need_retry', 'done', 'error', 'canceled'];
+
+const open: Queue[] = [];
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) c();
+  for (const q of open.splice(0)) await q.close().catch(() => {});
+});
+afterAll(dropCreatedDatabases);
+
+const tempDir = () => mkdtempSync(join(tmpdir(), 'signalq-cli-test-'));
+
+/** A migrated queue on a fresh database, for the test to set up and inspect what the command did. */
+async function fresh(dialect: Dialect): Promise<{ db: string; q: Queue }> {
+  const db = await freshDatabase(dialect);
+  const q = await createQueue({ db });
+  open.push(q);
+  await q.migrate();
+  return { db, q };
+}
+
+const itemCount = async (q: Queue) => Number((await q.knex('signalq_items').count({ c: '*' }))[0].c);
+
+/** A user's mistake: the given exit code, one line on stderr starting `signalq:`, no stack trace, nothing on stdout. */
+function expectOneLineError(r: CliResult, code: number, pattern?: RegExp): void {
+  const what = `exit ${r.code}, stderr: ${r.stderr}`;
+  expect(r.code, what).toBe(code);
+  expect(linesOf(r.stderr), what).toHaveLength(1);
+  expect(r.stderr, what).toMatch(/^signalq: /);
+  expect(hasStackTrace(r.stderr), what).toBe(false);
+  expect(r.stdout, what).toBe('');
+  if (pattern) expect(r.stderr, what).toMatch(pattern);
+}
+
+/** A process that is surely dead: one that ran and exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', '']);
+  expect(r.status).toBe(0);
+  return r.pid!;
+}
+
+describe('signalq lock file', () => {
+  it('held by a live process: `process` exits 75 naming its PID, runs nothing and leaves the lock alone', async () => {
+    const { db, q } = await fresh('sqlite');
+    const { id } = await q.enqueue('job', { n: 1 });
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    cleanups.push(() => holder.kill('SIGKILL'));
+    const lock = join(tempDir(), 'signalq.lock');
+    writeFileSync(lock, `${holder.pid}\n`);
+    const r = await runCli(['process', '--lock-file', lock, '--handlers', BASIC, '--db', db]);
+    expectOneLineError(r, 75, new RegExp(`PID ${holder.pid}\\b`));
+    expect(r.stderr).toContain(lock);
+    expect(readFileSync(lock, 'utf8').trim()).toBe(String(holder.pid));
+    expect((await q.inspect.get(id))?.status).toBe('pending');
+  });
+
+  it('held by a running `signalq process`: a second one exits 75 naming the first one\'s PID', async () => {
+    const { db, q } = await fresh('sqlite');
+    await q.knex.schema.createTable('effects', (t) => {
+      t.increments('id');
+      t.integer('item_id');
+      t.string('handler', 20);
+      t.string('phase', 10);
+    });
+    await q.enqueue('slow', {});
+    const dir = tempDir();
+    const lock = join(dir, 'signalq.lock');
+    const marker = join(dir, 'hold');
+    writeFileSync(marker, '');
+    const first: RunningCli = startCli(['process', '--lock-file', lock, '--handlers', SLOW, '--db', db], {
+      env: { SLOW_HANDLER_MS: '0', SLOW_HANDLER_UNTIL_GONE: marker },
+    });
+    cleanups.push(() => first.child.kill('SIGKILL'));
+    await waitFor('the first batch to be running', async () => (await q.knex('effects').where({ phase: 'start' })).length > 0);
+    const second = await runCli(['process', '--lock-file', lock, '--handlers', SLOW, '--db', db]);
+    expectOneLineError(second, 75, new RegExp(`PID ${first.child.pid}\\b`));
+    unlinkSync(marker);
+    const r = await first.result;
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(lock)).toBe(false); // released on exit
+  });
+
+  it('left by a dead process: taken over with a warning naming it, the batch runs, exit 0', async () => {
+    const { db, q } = await fresh('sqlite');
+    const { id } = await q.enqueue('job', { n: 1 });
+    const dead = deadPid();
+    const lock = join(tempDir(), 'signalq.lock');
+    writeFileSync(lock, `${dead}\n`);
+    const r = await runCli(['process', '--lock-file', lock, '--handlers', BASIC, '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(linesOf(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^signalq: warning: .*PID ${dead}\\b.*no longer running`));
+    expect(r.stdout).toMatch(/claimed 1, done 1/);
+    expect((await q.inspect.get(id))?.status).toBe('done');
+    expect(existsSync(lock)).toBe(false);
+  });
+});
+
+describe('signalq usage errors', () => {
+  it('bad flags, options and commands exit 2 with one line and no stack trace', async () => {
+    const db = `sqlite:${join(tempDir(), 'q.sqlite')}`;
+    const cases: [string[], RegExp][] = [
+      [['process', '--no-lock', '--limit', 'abc'], /--limit "abc"/],
+      [['process', '--no-lock', '--lease', 'xyz'], /--lease "xyz"/],
+      [['process', '--no-lock', '--concurrency', '0'], /--concurrency "0"/],
+      [['work', '--limit', '-5'], /--limit "-5"/],
+      [['process', '--no-such-flag'], /unknown option '--no-such-flag'/],
+      [['frobnicate'], /unknown command 'frobnicate'/],
+      [['show', 'abc'], /item id "abc"/],
+      [['purge'], /--done-older-than/],
+      [['enqueue', 'job', '{}', '--delay', 'soon'], /--delay "soon"/],
+      [['enqueue', 'job'], /no payload/],
+    ];
+    const limit = pLimit(3);
+    const results = await Promise.all(cases.map(([args]) => limit(() => runCli([...args, '--db', db]))));
+    results.forEach((r, i) => expectOneLineError(r, 2, cases[i][1]));
+    // Refused before the database was opened: not even the file was made.
+    expect(existsSync(db.slice('sqlite:'.length))).toBe(false);
+  });
+
+  it('enqueue --file of a path that cannot be read (missing, or a folder): exit 2, one line naming it', async () => {
+    const dir = tempDir();
+    const db = `sqlite:${join(dir, 'q.sqlite')}`;
+    const [missing, folder] = await Promise.all([
+      runCli(['enqueue', 'job', '--file', join(dir, 'nope.ndjson'), '--db', db]),
+      runCli(['enqueue', 'job', '--file', dir, '--db', db]),
+    ]);
+    expectOneLineError(missing, 2, /cannot read .*nope\.ndjson.*check the path/);
+    expectOneLineError(folder, 2, new RegExp(`cannot read ${dir}.*check the path`));
+  });
+
+  it('a database that is down: exit 1, one line naming the URL and what to check, without hanging', async () => {
+    const url = 'mysql://root@127.0.0.1:1/test';
+    const limit = pLimit(2);
+    const results = await Promise.all([
+      limit(() => runCli(['stats', '--db', url], { killAfterMs: 30_000 })),
+      limit(() => runCli(['process', '--no-lock'], { env: { SIGNALQ_DB: url }, killAfterMs: 30_000 })),
+      limit(() => runCli(['work', '--db', url], { killAfterMs: 30_000 })),
+      limit(() => runCli(['enqueue', 'job', '{}', '--db', url], { killAfterMs: 30_000 })),
+    ]);
+    for (const r of results) {
+      expect(r.signal, 'killed by the safety net: the command hung').toBeNull();
+      expectOneLineError(r, 1, /check that/);
+      expect(r.stderr).toContain(url);
+    }
+  });
+
+  it('a SQLite path that cannot be created: exit 1, one line naming the database and what to check', async () => {
+    const notADir = join(tempDir(), 'plain-file');
+    writeFileSync(notADir, '');
+    const url = `sqlite:${notADir}/q.sqlite`;
+    const r = await runCli(['stats', '--db', url]);
+    expectOneLineError(r, 1, /check/);
+    expect(r.stderr).toContain(url);
+  });
+});
+
+describe.each(DIALECTS)('signalq command line on %s', (dialect) => {
+  it('enqueue refuses bad JSON, a bad type and a payload over the limit, writing nothing', async () => {
+    const { db, q } = await fresh(dialect);
+    const big = JSON.stringify({ s: 'x'.repeat(1_100_000) }); // over the 1 MiB default (too long for argv: via stdin)
+    const limit = pLimit(3);
+    const [badJson, badType, longType, tooBig] = await Promise.all([
+      limit(() => runCli(['enqueue', 'job', '{"n": 1', '--db', db])),
+      limit(() => runCli(['enqueue', 'bad type!', '{}', '--db', db])),
+      limit(() => runCli(['enqueue', 't'.repeat(51), '{}', '--db', db])),
+      limit(() => runCli(['enqueue', 'job', '--file', '-', '--db', db], { input: `{"n":1}\n${big}\n` })),
+    ]);
+    expectOneLineError(badJson, 2, /not valid JSON/);
+    expectOneLineError(badType, 2, /item type "bad type!" is invalid/);
+    expectOneLineError(longType, 2, /is invalid/);
+    expectOneLineError(tooBig, 2, /line 2.*over the limit of 1048576/);
+    expect(tooBig.stderr.length).toBeLessThan(500); // names the payload, does not print it
+    expect(await itemCount(q)).toBe(0);
+  });
+
+  it('enqueue --file: a bad line 3 refuses the whole file naming line 3; a good file of 2,000 lines is all written; - reads stdin', async () => {
+    const { db, q } = await fresh(dialect);
+    const dir = tempDir();
+    const bad = join(dir, 'bad.ndjson');
+    writeFileSync(bad, '{"n":1}\n{"n":2}\n{"n":3,\n{"n":4}\n');
+    expectOneLineError(await runCli(['enqueue', 'job', '--file', bad, '--db', db]), 2, /line 3\b.*not valid JSON.*nothing was enqueued/);
+    expect(await itemCount(q)).toBe(0);
+
+    const good = join(dir, 'good.ndjson');
+    writeFileSync(good, Array.from({ length: 2_000 }, (_, n) => JSON.stringify({ n })).join('\n') + '\n');
+    const r = await runCli(['enqueue', 'job', '--file', good, '--json', '--db', db]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ inserted: 2_000, skipped: 0 });
+    const ns = (await q.knex('signalq_items').select('payload').orderBy('id')).map((row: any) => JSON.parse(row.payload).n);
+    expect(ns).toEqual(Array.from({ length: 2_000 }, (_, n) => n));
+
+    const piped = await runCli(['enqueue', 'piped', '--file', '-', '--db', db], { input: '{"a":1}\n\n"text"\r\n[1,2]\n' });
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout).toMatch(/enqueued 3 items \(piped\) from standard input/);
+    const payloads = (await q.inspect.list({ type: 'piped' })).map((i) => i.payload).reverse();
+    expect(payloads).toEqual([{ a: 1 }, 'text', [1, 2]]);
+    expectOneLineError(await runCli(['enqueue', 'piped', '--file', '-', '--db', db], { input: '\n' }), 2, /no payloads/);
+    expect(await itemCount(q)).toBe(2_003);
+  });
+
+  it('--json outputs of enqueue, process, stats, list, show and retry carry the documented fields', async () => {
+    const { db, q } = await fresh(dialect);
+    const cli = async (...args: string[]) => {
+      const r = await runCli([...args, '--json', '--db', db]);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const first = await cli('enqueue', 'job', '{"n":1}', '--key', 'k1');
+    expect(first).toEqual({ id: expect.any(Number), created: true });
+    expect(await cli('enqueue', 'job', '{"n":1}', '--key', 'k1')).toEqual({ id: first.id, created: false });
+    const failing = await q.enqueue('job', { fail: true }, { maxTrials: 3 });
+    const orphan = await q.enqueue('nobody-takes-this', {});
+
+    const summary = await cli('process', '--no-lock', '--handlers', BASIC);
+    expect(summary).toMatchObject({ claimed: 2, done: 1, retry: 0, error: 1 });
+
+    const stats = await cli('stats', '--handlers', BASIC);
+    expect(Object.keys(stats.counts).sort()).toEqual([...STATUSES].sort());
+    expect(stats.counts).toMatchObject({ done: 1, error: 1, pending: 1, in_progress: 0, need_retry: 0 });
+    expect(stats.total).toBe(3);
+    expect(stats.types).toEqual([
+      { type: 'job', counts: { done: 1, error: 1 }, handlers: ['ok', 'picky'], noHandler: false },
+      { type: 'nobody-takes-this', counts: { pending: 1 }, handlers: [], noHandler: true },
+    ]);
+
+    // Independent reads and refusals, two at a time.
+    const two = pLimit(2);
+    const [list, errors, shown, shownDone, retryDone, retryMissing, badStatus] = await Promise.all([
+      two(() => cli('list')),
+      two(() => cli('list', '--status', 'error')),
+      two(() => cli('show', String(failing.id))),
+      two(() => cli('show', String(first.id))),
+      two(() => runCli(['retry', String(first.id), '--db', db])),
+      two(() => runCli(['retry', '999999', '--db', db])),
+      two(() => runCli(['list', '--status', 'finished', '--db', db])),
+    ]);
+    expect(list.map((i: any) => i.id)).toEqual([orphan.id, failing.id, first.id]); // newest first
+    for (const i of list) for (const k of ['id', 'type', 'status', 'trials', 'maxTrials', 'payload', 'results', 'key', 'createdAt']) expect(i).toHaveProperty(k);
+    expect(errors).toMatchObject([{ id: failing.id }]);
+    expect(errors).toHaveLength(1);
+    expect(shown).toMatchObject({
+      id: failing.id, type: 'job', status: 'error', trials: 1, maxTrials: 3, payload: { fail: true },
+      results: { ok: { ok: true, runs: 1 }, picky: { ok: false, runs: 1, error: expect.stringContaining('asked to fail') } },
+    });
+    expect(shownDone).toMatchObject({ status: 'done', key: 'k1', payload: { n: 1 } });
+    expectOneLineError(retryDone, 2, /is done, not error/);
+    expectOneLineError(retryMissing, 2, /no item with id 999999/);
+    expectOneLineError(badStatus, 2, /status "finished"/);
+
+    // retry: an error item goes back to pending with fresh trials, its results kept (only `picky` runs again).
+    expect(await cli('retry', String(failing.id))).toMatchObject({ id: failing.id, status: 'pending', trials: 0, results: { ok: { ok: true } } });
+  });
+});
