@@ -42,10 +42,13 @@ export async function up(knex: Knex): Promise<void> {
     : "ALTER TABLE signalq_items ADD COLUMN claimable INTEGER GENERATED ALWAYS AS (CASE WHEN status IN ('pending','need_retry') THEN 1 ELSE 0 END) VIRTUAL";
   await knex.raw(generated);
   await knex.schema.alterTable('signalq_items', (t) => {
+    // Every index that holds `status` is rewritten by every claim and every settle, so only two do: the claim's,
+    // and the operators' (list by status, purge). The lease sweep reads `lease_until`, set only while an item is
+    // in progress; `type` never changes once written. (Measured: four status indexes cost ~30% of throughput.)
     t.index(['claimable', 'priority', 'run_at', 'id'], 'signalq_items_claim');
-    t.index(['status', 'lease_until'], 'signalq_items_lease');
-    t.index(['status', 'finished_at'], 'signalq_items_finished');
-    t.index(['type', 'status'], 'signalq_items_type_status');
+    t.index(['status', 'finished_at'], 'signalq_items_status');
+    t.index(['lease_until'], 'signalq_items_lease');
+    t.index(['type'], 'signalq_items_type');
   });
 }
 

@@ -160,9 +160,8 @@ function claimOrder(a: ItemRow, b: ItemRow): number {
 /** True when at least one item is runnable now: the idle worker's cheap poll (one index probe). */
 export async function hasRunnableItem(knex: Knex, now: number, types: string[] | null): Promise<boolean> {
   if (types && types.length === 0) return false;
-  const q = knex(ITEMS).select('id').where('claimable', 1).andWhere('run_at', '<=', now);
-  if (types) q.whereIn('type', types);
-  return (await q.orderBy(['priority', 'run_at', 'id']).first()) != null;
+  // Raw SQL: an idle worker sends this about 100 times a second, and knex's builder cost more CPU than the query.
+  return rowsOf(knex, await knex.raw(pickSql('id', types, dialectOf(knex) === 'mysql'), [now, ...(types ?? []), 1])).length > 0;
 }
 
 /** The earliest due time of a claimable item not yet due, or null: lets an idle worker sleep until then. */

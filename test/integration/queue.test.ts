@@ -82,7 +82,8 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
   it('a PermanentError goes straight to error; a handler past its timeout counts as failed', async () => {
     const q = await freshQueue(dialect);
     q.connect({ name: 'perm', types: ['p'], handle: () => { throw new PermanentError('bad address'); } });
-    q.connect({ name: 'slow', types: ['s'], timeoutMs: 50, handle: () => new Promise((r) => setTimeout(r, 2000)) });
+    let signal: AbortSignal | undefined;
+    q.connect({ name: 'slow', types: ['s'], timeoutMs: 50, handle: (_item, ctx) => { signal = ctx.signal; return new Promise((r) => setTimeout(r, 2000)); } });
     const p = await q.enqueue('p', {});
     const s = await q.enqueue('s', {});
     const summary = await q.process();
@@ -91,6 +92,8 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const slow = await q.inspect.get(s.id);
     expect(slow?.status).toBe('need_retry');
     expect(slow?.results.slow.error).toMatch(/timeout of 50 ms/);
+    expect(signal?.aborted).toBe(true); // the handler was told to give up
+    expect(String(signal?.reason)).toMatch(/timeout of 50 ms/);
   });
 
   it('a dedupe key returns the unfinished item and writes nothing; once done the key is free', async () => {
