@@ -49,7 +49,7 @@ export async function measureScaleOut(db: BenchDatabase, s: Settings, log: (m: s
       try {
         await Promise.all(workers.map((w) => w.ready()));
         await sleep(300); // into the idle poll
-        const items = benchItems(s.n);
+        const items = benchItems(s.scaleN);
         // One transaction: the items become visible to every worker at the same moment, when it commits.
         await q.enqueueMany(items);
         const t0 = performance.now();
@@ -60,10 +60,10 @@ export async function measureScaleOut(db: BenchDatabase, s: Settings, log: (m: s
         const seen = readSeen(seenDir);
         const f: ScaleFigure = {
           workers: k,
-          itemsPerSec: Math.round((s.n / ms) * 1000),
+          itemsPerSec: Math.round((s.scaleN / ms) * 1000),
           ms: Math.round(ms),
-          n: s.n,
-          notDone: s.n - (statuses.done ?? 0),
+          n: s.scaleN,
+          notDone: s.scaleN - (statuses.done ?? 0),
           triedTwice: Number(triedTwice),
           handlerRuns: seen.runs,
           duplicates: seen.duplicates,
