@@ -230,6 +230,39 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect(await q.inspect.get(id)).toMatchObject({ status: 'done', trials: 2 });
   });
 
+  it('renews the lease while a batch runs, so a slow handler keeps its item', async () => {
+    const q = await freshQueue(dialect, { leaseMs: 1000 });
+    const other = await sameDatabase(q, { leaseMs: 1000 });
+    const runs: string[] = [];
+    q.connect({ name: 'slow', types: '*', handle: () => new Promise<void>((r) => setTimeout(() => { runs.push('q'); r(); }, 2500)) });
+    other.connect({ name: 'slow', types: '*', handle: () => void runs.push('other') });
+    const { id } = await q.enqueue('t', {});
+    const running = q.process();
+    // For well past the lease, another processor sweeps expired leases and tries to claim: it must get nothing.
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await other.process()).claimed).toBe(0);
+    }
+    expect(await running).toMatchObject({ claimed: 1, done: 1 });
+    expect(runs).toEqual(['q']);
+    expect(await q.inspect.get(id)).toMatchObject({ status: 'done', trials: 1 });
+  });
+
+  it('purges done items finished long enough ago, and nothing else', async () => {
+    const q = await freshQueue(dialect);
+    q.connect(ok('h', ['t']));
+    const old = await q.enqueue('t', {});
+    await q.process();
+    await q.knex('signalq_items').where({ id: old.id }).update({ finished_at: Date.now() - 8 * 86_400_000 });
+    const recent = await q.enqueue('t', {});
+    await q.process();
+    const waiting = await q.enqueue('other', {});
+    expect(await q.inspect.purgeDone(7 * 86_400_000)).toBe(1);
+    expect(await q.inspect.get(old.id)).toBeUndefined();
+    expect((await q.inspect.get(recent.id))?.status).toBe('done');
+    expect((await q.inspect.get(waiting.id))?.status).toBe('pending');
+  });
+
   it('on stop, hands back claimed items not yet started, with no trial counted', async () => {
     const q = await freshQueue(dialect, { concurrency: 1 });
     let started = 0;
