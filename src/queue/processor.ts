@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { claimItems, expireLeases, releaseItems, renewLeases } from '../db/items.ts';
 import { itemFromRow, type ItemRow } from '../db/rows.ts';
 import type { ResolvedOptions } from '../config.ts';
@@ -30,13 +30,12 @@ export interface BatchSummary {
   ms: number;
 }
 
-/** A batch that has been claimed and dispatched; its outcomes may still be on their way to the database. */
+/** A batch that has been claimed; its items run as slots free up, and their outcomes follow. */
 export interface DispatchedBatch {
   token: string;
   claimed: number;
-  released: number;
   startedAt: number;
-  /** Resolves once every outcome of the batch is written. */
+  /** Resolves once every outcome of the batch is written (and unstarted items are handed back). */
   written: Promise<BatchSummary>;
 }
 
@@ -46,6 +45,13 @@ export class Processor {
   private readonly live = new Map<string, { left: number; done: () => void }>();
   private renewTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /**
+   * One limit on running items for all batches: a slow item holds one slot, not its whole batch, and the work
+   * loop claims the next batch as soon as every claimed item has started.
+   */
+  private readonly slots: LimitFunction;
+  private queued = 0;
+  private allStartedWaiters: (() => void)[] = [];
 
   constructor(
     private readonly knex: Knex,
@@ -55,6 +61,13 @@ export class Processor {
     private readonly opts: ResolvedOptions,
   ) {
     this.writer = new SettleWriter(knex, signals, () => clock.now(), opts.batchSize, opts.settleDelayMs, (token, n) => this.settled(token, n));
+    this.slots = pLimit(opts.concurrency);
+  }
+
+  /** Resolves once every claimed item has started (or been skipped); at once when none is waiting. */
+  whenAllStarted(): Promise<void> {
+    if (this.queued === 0) return Promise.resolve();
+    return new Promise((resolve) => this.allStartedWaiters.push(resolve));
   }
 
   /** Stop starting items: the rest of each claimed batch is handed back to `pending` without a trial. */
@@ -74,9 +87,8 @@ export class Processor {
   }
 
   /**
-   * Claims up to `limit` items and runs their handlers. Returns once every item has been dispatched (or
-   * handed back); the returned batch's `written` resolves when their outcomes are in the database.
-   * Returns null when nothing was runnable.
+   * Claims up to `limit` items and queues them to run as slots free up. Returns once claimed; the batch's
+   * `written` resolves when every outcome is in the database. Returns null when nothing was runnable.
    */
   async claimAndDispatch(limit: number): Promise<DispatchedBatch | null> {
     if (this.stopping) return null;
@@ -98,26 +110,36 @@ export class Processor {
     this.ensureRenewing();
     this.signals.emit('batchStart', { token, claimed: rows.length });
 
+    const dispatched = this.dispatchAll(rows, token);
+    const written = Promise.all([dispatched, allWritten]).then(([released]) => {
+      const c = this.writer.counts.get(token) ?? { done: 0, retry: 0, error: 0, lost: 0 };
+      this.writer.counts.delete(token);
+      const summary: BatchSummary = { claimed: rows.length, ...c, released, ms: Date.now() - startedAt };
+      this.signals.emit('batchEnd', { token, claimed: summary.claimed, done: c.done, retry: c.retry, error: c.error, released, ms: summary.ms });
+      return summary;
+    });
+    return { token, claimed: rows.length, startedAt, written };
+  }
+
+  /** Runs each claimed item when a slot is free; hands back those not started when stopping. Returns how many. */
+  private async dispatchAll(rows: ItemRow[], token: string): Promise<number> {
     const unstarted: number[] = [];
-    const limitConcurrency = pLimit(this.opts.concurrency);
+    this.queued += rows.length;
     await Promise.all(
       rows.map((row) =>
-        limitConcurrency(async () => {
+        this.slots(async () => {
+          this.started();
           if (this.stopping) unstarted.push(row.id);
           else if (!(await this.dispatch(row, token))) unstarted.push(row.id);
         }),
       ),
     );
     if (unstarted.length > 0) await this.release(token, unstarted);
+    return unstarted.length;
+  }
 
-    const written = allWritten.then(() => {
-      const c = this.writer.counts.get(token) ?? { done: 0, retry: 0, error: 0, lost: 0 };
-      this.writer.counts.delete(token);
-      const summary: BatchSummary = { claimed: rows.length, ...c, released: unstarted.length, ms: Date.now() - startedAt };
-      this.signals.emit('batchEnd', { token, claimed: summary.claimed, done: c.done, retry: c.retry, error: c.error, released: summary.released, ms: summary.ms });
-      return summary;
-    });
-    return { token, claimed: rows.length, released: unstarted.length, startedAt, written };
+  private started(): void {
+    if (--this.queued === 0) this.allStartedWaiters.splice(0).forEach((r) => r());
   }
 
   /**

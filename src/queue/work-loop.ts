@@ -33,6 +33,7 @@ export interface WorkLoopDeps {
 }
 
 const MAX_BACKOFF_MS = 10_000;
+const MAX_UNWRITTEN_BATCHES = 3;
 
 export class WorkLoop {
   private wake: (() => void) | null = null;
@@ -56,8 +57,11 @@ export class WorkLoop {
           await processor.expireLeases();
           lastExpiry = Date.now();
         }
-        // Keep at most two batches' outcomes waiting, so a slow database slows claiming rather than memory.
-        while (this.inflight.size >= 2) await Promise.race(this.inflight);
+        // Claim more once every claimed item has started (items wait in memory for a slot, under lease, so keep
+        // that queue short), and while at most a few batches' outcomes are unwritten, so that a slow database
+        // slows claiming rather than growing memory.
+        await processor.whenAllStarted();
+        while (this.inflight.size >= MAX_UNWRITTEN_BATCHES) await Promise.race(this.inflight);
         const batch = await processor.claimAndDispatch(this.d.batchSize);
         backoff = 100;
         if (batch) {

@@ -303,6 +303,24 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect((await q.inspect.stats()).counts.done).toBe(3000);
   });
 
+  it('a slow item holds one slot, not its batch: the worker keeps claiming and running the others', async () => {
+    const q = await freshQueue(dialect, { batchSize: 5, concurrency: 3 });
+    let fastDone = 0;
+    let releaseSlow!: () => void;
+    const slowMayFinish = new Promise<void>((r) => (releaseSlow = r));
+    q.connect({ name: 'h', types: '*', handle: (item) => (item.type === 'slow' ? slowMayFinish : void fastDone++) });
+    await q.enqueue('slow', {}, { priority: -1 }); // first in the first batch
+    await q.enqueueMany(Array.from({ length: 30 }, (_, i) => ({ type: 'fast', payload: { i } })));
+    const working = q.work();
+    // Six batches' worth of fast items finish while the slow one is still running.
+    await expect.poll(() => fastDone, { timeout: 20_000 }).toBe(30);
+    await expect.poll(async () => (await q.inspect.stats()).counts.done, { timeout: 20_000 }).toBe(30);
+    releaseSlow();
+    await expect.poll(async () => (await q.inspect.stats()).counts.done, { timeout: 20_000 }).toBe(31);
+    q.stop();
+    await working;
+  });
+
   it('an idle worker picks up an item enqueued in the same process at once', async () => {
     const q = await freshQueue(dialect, { pollIntervalMs: 60_000 });
     const started = new Promise<number>((resolve) => q.connect({ name: 'h', types: '*', handle: (item) => resolve(item.id) }));
