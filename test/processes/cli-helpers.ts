@@ -7,6 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Queue } from '../../src/queue/queue.ts';
+import type { Dialect } from '../helpers/databases.ts';
+import { freshQueue } from '../helpers/queue.ts';
 
 /** The repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -96,3 +99,19 @@ export const linesOf = (text: string) => text.split('\n').filter((l) => l.length
 
 /** True when text looks like a stack trace was printed. */
 export const hasStackTrace = (text: string) => /^\s+at .+[:(]/m.test(text);
+
+/**
+ * A migrated database for spawned processes, with the `effects` table the fixture handlers record each run in
+ * (`phase` for the slow handler's start/end rows). The queue is closed after the test.
+ */
+export async function databaseWithEffects(dialect: Dialect, opts: { phase?: boolean } = {}): Promise<{ db: string; q: Queue }> {
+  const q = await freshQueue(dialect);
+  await q.knex.schema.createTable('effects', (t) => {
+    t.increments('id');
+    t.integer('item_id').notNullable();
+    t.string('handler', 20).notNullable();
+    if (opts.phase) t.string('phase', 10).notNullable();
+  });
+  const db = q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}`;
+  return { db, q };
+}

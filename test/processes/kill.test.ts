@@ -2,34 +2,22 @@
  * A `signalq work` process stopped hard (SIGKILL mid-batch) or gracefully (SIGTERM): nothing is lost, and what
  * had finished is not run again.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Knex } from 'knex';
-import { createQueue, type Queue } from '../../src/queue/queue.ts';
-import { DIALECTS, dropCreatedDatabases, freshDatabase, type Dialect } from '../helpers/databases.ts';
-import { fixtureHandlers, hasStackTrace, runCli, sleep, startCli, waitFor, type RunningCli } from './cli-helpers.ts';
+import type { Queue } from '../../src/queue/queue.ts';
+import { DIALECTS, type Dialect } from '../helpers/databases.ts';
+import { databaseWithEffects, fixtureHandlers, hasStackTrace, runCli, sleep, startCli, waitFor, type RunningCli } from './cli-helpers.ts';
 
-const open: Queue[] = [];
 const running: RunningCli[] = [];
 afterEach(async () => {
   for (const p of running.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  for (const q of open.splice(0)) await q.close().catch(() => {});
 });
-afterAll(dropCreatedDatabases);
 
 const SLOW = fixtureHandlers('handlers-slow');
 
 /** A migrated database with the slow handler's `effects` table, and `n` items of type `slow`. */
 async function setUp(dialect: Dialect, n: number): Promise<{ db: string; q: Queue; knex: Knex }> {
-  const db = await freshDatabase(dialect);
-  const q = await createQueue({ db });
-  open.push(q);
-  await q.migrate();
-  await q.knex.schema.createTable('effects', (t) => {
-    t.increments('id');
-    t.integer('item_id').notNullable();
-    t.string('handler', 20).notNullable();
-    t.string('phase', 10).notNullable();
-  });
+  const { db, q } = await databaseWithEffects(dialect, { phase: true });
   await q.enqueueMany(Array.from({ length: n }, (_, i) => ({ type: 'slow', payload: { n: i } })));
   return { db, q, knex: q.knex };
 }

@@ -2,10 +2,9 @@
  * Four `signalq process` processes at once over 5,000 items with three handlers, one of which fails its first two
  * runs on some items: every (item, handler) success happens exactly once, and every item ends `done`.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createQueue, type Queue } from '../../src/queue/queue.ts';
-import { DIALECTS, dropCreatedDatabases, freshDatabase } from '../helpers/databases.ts';
-import { fixtureHandlers, hasStackTrace, runCli, sleep } from './cli-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS } from '../helpers/databases.ts';
+import { databaseWithEffects, fixtureHandlers, hasStackTrace, runCli, sleep } from './cli-helpers.ts';
 
 const ITEMS = 5_000;
 const PROCESSORS = 4;
@@ -13,23 +12,9 @@ const HANDLERS = ['alpha', 'beta', 'gamma'];
 /** Every tenth item makes `gamma` fail its first two runs. */
 const isFlaky = (n: number) => n % 10 === 3;
 
-const open: Queue[] = [];
-afterEach(async () => {
-  for (const q of open.splice(0)) await q.close().catch(() => {});
-});
-afterAll(dropCreatedDatabases);
-
 describe.each(DIALECTS)('four processors at once on %s', (dialect) => {
   it('run every (item, handler) success exactly once and finish every item', async () => {
-    const db = await freshDatabase(dialect);
-    const q = await createQueue({ db });
-    open.push(q);
-    await q.migrate();
-    await q.knex.schema.createTable('effects', (t) => {
-      t.increments('id');
-      t.integer('item_id').notNullable();
-      t.string('handler', 20).notNullable();
-    });
+    const { db, q } = await databaseWithEffects(dialect);
     const flaky = Array.from({ length: ITEMS }, (_, n) => n).filter(isFlaky).length;
     expect(await q.enqueueMany(Array.from({ length: ITEMS }, (_, n) => ({ type: 'job', payload: { n, flaky: isFlaky(n) } })))).toEqual({ inserted: ITEMS, skipped: 0 });
 
