@@ -8,6 +8,8 @@ import { ITEM_STATUSES, type Item, type ItemStatus } from '../types.ts';
 import { UsageError } from '../errors.ts';
 import type { ServerClock } from './clock.ts';
 import type { HandlerRegistry } from './handlers.ts';
+import { listWorkers } from '../db/workers.ts';
+import { WORKER_LIVE_MS } from './wake.ts';
 
 /** Counts per status, overall and per type. */
 export interface QueueStats {
@@ -16,6 +18,27 @@ export interface QueueStats {
   total: number;
   /** Per type: counts per status, and the connected handlers that take it (empty: nothing will run it). */
   types: { type: string; counts: Partial<Record<ItemStatus, number>>; handlers: string[]; noHandler: boolean }[];
+}
+
+/** A worker as `signalq workers` shows it. */
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  handlers: string[];
+  startedAt: Date;
+  seenAt: Date;
+  /** Seen within the last 15 s (it heartbeats every 5 s). */
+  alive: boolean;
+}
+
+function parseNames(text: string): string[] {
+  try {
+    const v = JSON.parse(text);
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
 }
 
 export class Inspector {
@@ -67,6 +90,20 @@ export class Inspector {
     const item = await this.get(id);
     if (!item) throw new UsageError(`no item with id ${id}`);
     throw new UsageError(`item ${id} is ${item.status}, not error; only items in error can be retried`);
+  }
+
+  /** Workers that are running (or died less than ten minutes ago), most recently started first. */
+  async workers(): Promise<WorkerInfo[]> {
+    const liveSince = this.clock.now() - WORKER_LIVE_MS;
+    return (await listWorkers(this.knex)).map((w) => ({
+      id: w.id,
+      host: w.host,
+      pid: Number(w.pid),
+      handlers: parseNames(w.handlers),
+      startedAt: new Date(Number(w.started_at)),
+      seenAt: new Date(Number(w.seen_at)),
+      alive: Number(w.seen_at) >= liveSince,
+    }));
   }
 
   /** Deletes `done` items finished more than `olderThanMs` ago. Returns how many. */

@@ -16,6 +16,7 @@ import { HandlerRegistry } from './handlers.ts';
 import { Processor, type BatchSummary } from './processor.ts';
 import { WorkLoop, type WorkTotals } from './work-loop.ts';
 import { Inspector } from './inspect.ts';
+import { WakeNotifier } from './wake.ts';
 
 /** What `enqueue` did. */
 export interface EnqueueResult {
@@ -54,6 +55,7 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   readonly clock: ServerClock;
   readonly registry: HandlerRegistry;
   readonly inspect: Inspector;
+  private readonly notifier: WakeNotifier;
   private processor: Processor | null = null;
   private loop: WorkLoop | null = null;
 
@@ -66,6 +68,10 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
     this.clock = new ServerClock(knex);
     this.registry = new HandlerRegistry(this.signals, knex, options.handlerTimeoutMs);
     this.inspect = new Inspector(knex, this.clock, this.registry);
+    // Once an enqueue has committed, wake the workers on this host (a worker in this process is woken directly).
+    this.notifier = new WakeNotifier(knex, hostname(), () => this.clock.now());
+    this.signals.on('itemEnqueued', (e) => e.created && this.notifier.notify());
+    this.signals.on('itemsEnqueued', (e) => e.count > 0 && this.notifier.notify());
   }
 
   /** Applies pending migrations. Returns their names. */
@@ -171,6 +177,8 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   /** Closes the database connections. Call after `work()` resolved. */
   async close(): Promise<void> {
     if (this.processor) await this.processor.writer.drain();
+    await this.notifier.flush();
+    this.notifier.close();
     await this.knex.destroy();
   }
 

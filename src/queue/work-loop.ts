@@ -11,6 +11,7 @@ import type { Signals } from '../signals.ts';
 import type { ServerClock } from './clock.ts';
 import type { HandlerRegistry } from './handlers.ts';
 import type { BatchSummary, Processor } from './processor.ts';
+import { WorkerPresence } from './presence.ts';
 
 /** Totals over a worker's life. */
 export interface WorkTotals {
@@ -45,8 +46,21 @@ export class WorkLoop {
     d.signals.on('itemsEnqueued', () => this.poke());
   }
 
-  /** Runs until `processor.stop()`; then finishes running handlers, hands unstarted items back, writes all. */
+  /**
+   * Runs until `processor.stop()`; then finishes running handlers, hands unstarted items back, writes all.
+   * Meanwhile the worker is registered (host, PID, handlers) and woken by enqueues on the same host.
+   */
   async run(): Promise<WorkTotals> {
+    const presence = new WorkerPresence(this.d.knex, this.d.signals, () => this.d.clock.now(), () => this.d.registry.handlers.map((h) => h.name));
+    await presence.start(() => this.poke());
+    try {
+      return await this.loop();
+    } finally {
+      await presence.stop();
+    }
+  }
+
+  private async loop(): Promise<WorkTotals> {
     const { processor, signals } = this.d;
     let backoff = 100;
     let lastExpiry = 0;

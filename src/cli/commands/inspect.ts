@@ -60,6 +60,17 @@ export function retryCommand(idText: string, f: JsonFlag) {
   });
 }
 
+export function workersCommand(f: JsonFlag) {
+  return withQueue(f, async (q) => {
+    const workers = await q.inspect.workers();
+    output(!!f.json, workers, () =>
+      workers.length
+        ? workers.map((w) => `${w.host}\tPID ${w.pid}\t${w.alive ? 'alive' : 'not seen since ' + w.seenAt.toISOString()}\tsince ${w.startedAt.toISOString()}\t[${w.handlers.join(', ')}]`).join('\n')
+        : 'no workers running',
+    );
+  });
+}
+
 export function purgeCommand(f: JsonFlag & { doneOlderThan?: string }) {
   if (f.doneOlderThan === undefined) throw new UsageError('purge needs --done-older-than DURATION, e.g. --done-older-than 7d');
   const age = parseDuration(f.doneOlderThan, '--done-older-than');

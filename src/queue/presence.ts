@@ -1,0 +1,57 @@
+/**
+ * A running worker's row in the workers table: who it is (host, PID, handlers), that it is alive (a heartbeat
+ * every 5 s), and where to wake it. Removed on a graceful stop; a killed worker's row goes stale and is swept.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { registerWorker, removeStaleWorkers, removeWorker, touchWorker, type WorkerRow } from '../db/workers.ts';
+import type { Signals } from '../signals.ts';
+import { WakeListener, WORKER_LIVE_MS } from './wake.ts';
+
+const HEARTBEAT_MS = 5_000;
+/** Rows not seen for this long belong to workers that died; any worker deletes them. */
+const STALE_MS = 10 * 60_000;
+
+export class WorkerPresence {
+  readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly listener = new WakeListener();
+  private timer: NodeJS.Timeout | null = null;
+  private row: WorkerRow | null = null;
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly signals: Signals,
+    private readonly now: () => number,
+    private readonly handlerNames: () => string[],
+  ) {}
+
+  /** Listens for wakes and registers the worker. A database failure here is reported, not fatal. */
+  async start(onWake: () => void): Promise<void> {
+    const port = await this.listener.start(onWake);
+    const now = this.now();
+    this.row = { id: this.id, host: hostname(), pid: process.pid, wake_port: port, handlers: JSON.stringify(this.handlerNames()), started_at: now, seen_at: now };
+    await this.beat(true);
+    this.timer = setInterval(() => void this.beat(false), HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  /** Stops the heartbeat and removes the row. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.listener.close();
+    await removeWorker(this.knex, this.id).catch(() => {});
+  }
+
+  private async beat(first: boolean): Promise<void> {
+    if (!this.row) return;
+    try {
+      const now = this.now();
+      if (first || !(await touchWorker(this.knex, this.id, now))) await registerWorker(this.knex, { ...this.row, seen_at: now });
+      if (first) await removeStaleWorkers(this.knex, now - Math.max(STALE_MS, WORKER_LIVE_MS));
+    } catch (error) {
+      this.signals.emit('databaseError', { error: error as Error, during: 'recording the worker as alive', retryInMs: HEARTBEAT_MS });
+    }
+  }
+}
