@@ -29,12 +29,15 @@ export interface ItemRow {
 
 const dateOrNull = (ms: number | null) => (ms == null ? null : new Date(Number(ms)));
 
-/** A stored row as an `Item` (payload and results decoded). */
-export function itemFromRow<P = unknown>(row: ItemRow): Item<P> {
+/**
+ * A stored row as an `Item` (payload and results decoded). A payload that is not JSON (written by something other
+ * than signalq) throws, unless `lenient`, which keeps it as the raw text so operators can still look at the item.
+ */
+export function itemFromRow<P = unknown>(row: ItemRow, lenient = false): Item<P> {
   return {
     id: Number(row.id),
     type: row.type,
-    payload: JSON.parse(row.payload) as P,
+    payload: decodePayload(row.payload, lenient) as P,
     status: row.status,
     trials: Number(row.trials),
     maxTrials: Number(row.max_trials),
@@ -48,6 +51,15 @@ export function itemFromRow<P = unknown>(row: ItemRow): Item<P> {
     lastTryAt: dateOrNull(row.last_try_at),
     finishedAt: dateOrNull(row.finished_at),
   };
+}
+
+function decodePayload(text: string, lenient: boolean): unknown {
+  if (!lenient) return JSON.parse(text);
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Decodes a stored results map; an empty or damaged one reads as "no handler has run". */

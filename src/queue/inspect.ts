@@ -72,13 +72,13 @@ export class Inspector {
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`limit ${limit} is invalid; use a whole number from 1 to 100000`);
     const rows = await listItemRows(this.knex, { status: status as ItemStatus | undefined, type: filter.type, limit });
-    return rows.map((r) => itemFromRow(r));
+    return rows.map((r) => itemFromRow(r, true));
   }
 
   /** One item, or undefined. */
   async get(id: number): Promise<Item | undefined> {
     const row = await getItemRow(this.knex, id);
-    return row ? itemFromRow(row) : undefined;
+    return row ? itemFromRow(row, true) : undefined;
   }
 
   /**

@@ -152,7 +152,7 @@ export class Processor {
       item = itemFromRow(row);
     } catch (err) {
       // A payload that is not JSON was written by something other than signalq; no handler can use it.
-      item = { ...itemFromRow({ ...row, payload: 'null' }), payload: row.payload };
+      item = itemFromRow(row, true);
       this.decide(item, [{ name: 'signalq', ok: false, permanent: true, error: `payload is not valid JSON (${messageOf(err)})` }], token);
       return true;
     }

@@ -155,6 +155,19 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect((await q.inspect.stats()).total).toBe(0);
   });
 
+  it('an item whose stored payload is not JSON (written by something else) goes to error, naming why', async () => {
+    const q = await freshQueue(dialect);
+    const seen: number[] = [];
+    q.connect(ok('h', '*', seen));
+    const { id } = await q.enqueue('t', {});
+    await q.knex('signalq_items').where({ id }).update({ payload: '{broken' });
+    expect(await q.process()).toMatchObject({ claimed: 1, error: 1 });
+    expect(seen).toEqual([]);
+    const item = await q.inspect.get(id); // still readable, the payload as its raw text
+    expect(item).toMatchObject({ status: 'error', payload: '{broken' });
+    expect(item?.results.signalq.error).toMatch(/payload is not valid JSON/);
+  });
+
   it('leaves items no handler takes pending, and stats says so', async () => {
     const q = await freshQueue(dialect);
     q.connect(ok('mailer', ['mail']));
