@@ -67,12 +67,16 @@ export function makeHandlerDir(handlers: number): string {
     join(dir, 'noop.mjs'),
     `import { writeFileSync } from 'node:fs';
 const seenDir = process.env.BENCH_SEEN_DIR;
+const waitMs = Number(process.env.BENCH_HANDLER_MS || 0);
 const seen = [];
 if (seenDir) process.on('exit', () => writeFileSync(seenDir + '/seen-' + process.pid + '.json', JSON.stringify(seen)));
 export default Array.from({ length: ${handlers} }, (_, i) => ({
   name: 'noop' + i,
   types: ['bench'],
-  async handle(item) { if (seenDir && i === 0) seen.push(item.id); },
+  async handle(item) {
+    if (seenDir && i === 0) seen.push(item.id);
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+  },
 }));
 `,
   );

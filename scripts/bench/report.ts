@@ -77,7 +77,7 @@ export function buildTable(results: DialectResults[]): string {
   add('ratio: enqueue / floor insert', (r) => ratio(r.enqueue?.itemsPerSec, f[r.dialect].insert), '');
   add('ratio: processing 1 handler / queue floor', (r) => ratio(r.process1?.itemsPerSec, f[r.dialect].queue), '');
   add('ratio: processing 3 handlers / queue floor', (r) => ratio(r.process3?.itemsPerSec, f[r.dialect].queue), '');
-  add('scale-out: work processes -> items/s', (r) => r.scale?.length ? r.scale.map((x) => `${x.workers}: ${num(x.itemsPerSec)}`).join(', ') : null, '4 > 1');
+  add('scale-out: work processes -> items/s', (r) => r.scale?.length ? r.scale.map((x) => `${x.workers}: ${num(x.itemsPerSec)}`).join(', ') + (r.scale[0].handlerMs ? ` (handlers wait ${r.scale[0].handlerMs} ms)` : '') : null, '4 > 1');
   add('scale-out: run twice / not done / db errors', (r) =>
     r.scale?.length ? `${sum(r.scale, 'duplicates')} / ${sum(r.scale, 'notDone')} / ${sum(r.scale, 'problems')}` + mark(sum(r.scale, 'duplicates') + sum(r.scale, 'notDone') === 0) : null, '0 / 0 / 0');
   add('history: 1 handler, items/s with done rows vs empty', (r) => r.history && `${num(r.history.withHistory.itemsPerSec)} vs ${num(r.history.empty.itemsPerSec)} (${r.history.ratio}, ${num(r.history.historyRows)} rows)` + mark(r.history.ratio >= 0.8), 'within 20%');

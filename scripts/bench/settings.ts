@@ -37,6 +37,11 @@ export interface Settings {
   scale: number[];
   /** Items per scale-out run: larger than N, so that each of four cold processes works long past its warm-up. */
   scaleN: number;
+  /**
+   * Milliseconds each scale-out handler run waits (as for a network call); 0 = no-op. With no-op handlers one
+   * process already reaches what the database allows here, so this shows what more processes are for.
+   */
+  scaleHandlerMs: number;
   /** The MySQL server: its URL names an existing database; the bench creates and drops its own next to it. */
   mysqlUrl: string;
   /** Name of the database the bench creates (and drops) on that server. */
@@ -100,6 +105,7 @@ export function readSettings(): Settings {
     longN: int('LONG_N', 1_000_000),
     scale,
     scaleN: int('SCALE_N', 60_000),
+    scaleHandlerMs: int('SCALE_HANDLER_MS', 0),
     mysqlUrl: process.env.MYSQL_URL ?? process.env.SIGNALQ_TEST_MYSQL ?? 'mysql://root@127.0.0.1:3306/test',
     mysqlDatabase: process.env.BENCH_MYSQL_DB ?? `signalq_bench_${process.pid}`,
     floorDir: resolve(root, process.env.BENCH_FLOOR_DIR ?? join('..', 'shared', 'bench')),
@@ -125,7 +131,7 @@ export function workerFlags(s: Settings): string[] {
 /** The environment variables the script understands, for the header and `--help`. */
 export const USAGE = `npm run bench  [env: N=20000 BENCH_DB=sqlite|mysql|both BENCH_ONLY=${SECTIONS.join(',')}
   BENCH_HISTORY=1 (1M done rows; slow) BENCH_LONG=1 (one work process over LONG_N=1000000 items; slow)
-  BENCH_REPEAT=1 BENCH_WARMUP=2000 LATENCY_N=200 LATENCY_GAP_MS=5-25 IDLE_SECONDS=3 HISTORY_ROWS=1000000 BENCH_SCALE=1,2,4 SCALE_N=60000
+  BENCH_REPEAT=1 BENCH_WARMUP=2000 LATENCY_N=200 LATENCY_GAP_MS=5-25 IDLE_SECONDS=3 HISTORY_ROWS=1000000 BENCH_SCALE=1,2,4 SCALE_N=60000 SCALE_HANDLER_MS=0
   MYSQL_URL=mysql://root@127.0.0.1:3306/test BENCH_MYSQL_DB=signalq_bench_<pid> BENCH_FLOOR_DIR=../shared/bench
   BENCH_BATCH_SIZE BENCH_CONCURRENCY BENCH_POLL_MS BENCH_SETTLE_MS (queue options; default: signalq's;
   work processes take all but the settle delay, which has no CLI flag)

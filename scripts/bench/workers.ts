@@ -11,6 +11,8 @@ import type { Settings } from './settings.ts';
 import { round1, sleep } from './stats.ts';
 
 export interface ScaleFigure {
+  /** What each handler run waited, in ms (0: no-op). */
+  handlerMs: number;
   workers: number;
   itemsPerSec: number;
   ms: number;
@@ -45,7 +47,7 @@ export async function measureScaleOut(db: BenchDatabase, s: Settings, log: (m: s
     for (const k of s.scale) {
       await emptyItems(q.knex);
       const seenDir = mkdtempSync(join(tmpdir(), 'signalq-bench-seen-'));
-      const workers = Array.from({ length: k }, () => new CliWorker(s, db.url, handlerDir, { BENCH_SEEN_DIR: seenDir }));
+      const workers = Array.from({ length: k }, () => new CliWorker(s, db.url, handlerDir, { BENCH_SEEN_DIR: seenDir, BENCH_HANDLER_MS: String(s.scaleHandlerMs) }));
       try {
         await Promise.all(workers.map((w) => w.ready()));
         await sleep(300); // into the idle poll
@@ -60,6 +62,7 @@ export async function measureScaleOut(db: BenchDatabase, s: Settings, log: (m: s
         const seen = readSeen(seenDir);
         const f: ScaleFigure = {
           workers: k,
+          handlerMs: s.scaleHandlerMs,
           itemsPerSec: Math.round((s.scaleN / ms) * 1000),
           ms: Math.round(ms),
           n: s.scaleN,
