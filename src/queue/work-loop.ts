@@ -37,7 +37,10 @@ const MAX_BACKOFF_MS = 10_000;
 const MAX_UNWRITTEN_BATCHES = 3;
 
 export class WorkLoop {
+  /** Ends the current sleep early; set while the loop sleeps. */
   private wake: (() => void) | null = null;
+  /** Something may be runnable now (a wake arrived, possibly while the loop was not sleeping). */
+  private woken = false;
   private readonly inflight = new Set<Promise<BatchSummary>>();
   readonly totals: WorkTotals = { batches: 0, claimed: 0, done: 0, retry: 0, error: 0 };
 
@@ -132,7 +135,6 @@ export class WorkLoop {
     }
   }
 
-  private woken = false;
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
