@@ -86,7 +86,11 @@ export class Inspector {
    * failed run again. Throws a `UsageError` when there is no such item or it is not in `error`.
    */
   async retry(id: number): Promise<Item> {
-    if (await retryErroredItem(this.knex, id, this.clock.now())) return (await this.get(id))!;
+    const outcome = await retryErroredItem(this.knex, id, this.clock.now());
+    if (outcome === 'retried') return (await this.get(id))!;
+    if (outcome !== 'not-error') {
+      throw new UsageError(`item ${id} cannot be retried: its dedupe key is held by unfinished item ${outcome.keyHeldBy}, which does the same work`);
+    }
     const item = await this.get(id);
     if (!item) throw new UsageError(`no item with id ${id}`);
     throw new UsageError(`item ${id} is ${item.status}, not error; only items in error can be retried`);

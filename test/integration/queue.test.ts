@@ -79,6 +79,18 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     await expect(q.inspect.retry(99999)).rejects.toThrow(/no item with id 99999/);
   });
 
+  it('retry refuses an item whose dedupe key another unfinished item took meanwhile', async () => {
+    const q = await freshQueue(dialect);
+    q.connect({ name: 'perm', types: ['p'], handle: () => { throw new PermanentError('no'); } });
+    const first = await q.enqueue('p', {}, { key: 'k1' });
+    await q.process();
+    expect((await q.inspect.get(first.id))?.status).toBe('error');
+    const second = await q.enqueue('p', {}, { key: 'k1' }); // the key is free once the first finished
+    expect(second.created).toBe(true);
+    await expect(q.inspect.retry(first.id)).rejects.toThrow(`dedupe key is held by unfinished item ${second.id}`);
+    expect((await q.inspect.get(first.id))?.status).toBe('error');
+  });
+
   it('a PermanentError goes straight to error; a handler past its timeout counts as failed', async () => {
     const q = await freshQueue(dialect);
     q.connect({ name: 'perm', types: ['p'], handle: () => { throw new PermanentError('bad address'); } });
