@@ -78,6 +78,9 @@ export async function processCommand(f: ProcessFlags): Promise<void> {
   try {
     queue = await openWithHandlers(f, options);
     reportProblems(queue, !!f.verbose);
+    if (queue.registry.handlers.length === 0) {
+      process.stderr.write(`signalq: warning: no handlers connected (none in ${f.handlers ?? DEFAULT_HANDLERS}); nothing will be claimed\n`);
+    }
     const total = { batches: 0, claimed: 0, done: 0, retry: 0, error: 0, released: 0, lost: 0, ms: 0 };
     const started = Date.now();
     do {
