@@ -213,19 +213,36 @@ export async function settleItems(knex: Knex, settlements: Settlement[], now: nu
     bindings.push(...finishedIds);
   }
   set.push('trials = trials + 1', 'owner = NULL', 'claim_token = NULL', 'lease_until = NULL');
+  const sql = `UPDATE ${ITEMS} SET ${set.join(', ')} WHERE ${fencedBy(settlements, bindings)}`;
+  return retryOnLockConflict(async () => changedRowsOf(knex, await knex.raw(sql, bindings as any[])));
+}
 
+/** The WHERE of a fenced write: each item only while it is still held under its claim token. */
+function fencedBy(entries: { id: number; token: string }[], bindings: unknown[]): string {
   const byToken = new Map<string, number[]>();
-  for (const s of settlements) {
-    const ids = byToken.get(s.token) ?? [];
-    ids.push(s.id);
-    byToken.set(s.token, ids);
+  for (const e of entries) {
+    const ids = byToken.get(e.token) ?? [];
+    ids.push(e.id);
+    byToken.set(e.token, ids);
   }
   const where: string[] = [];
   for (const [token, ids] of byToken) {
     where.push(`(claim_token = ? AND id IN (${ids.map(() => '?').join(', ')}))`);
     bindings.push(token, ...ids);
   }
-  const sql = `UPDATE ${ITEMS} SET ${set.join(', ')} WHERE ${where.join(' OR ')}`;
+  return where.join(' OR ');
+}
+
+/**
+ * Writes the results of items still in progress (a handler succeeded while others of the same item still run),
+ * so that a crash before the item settles does not run that handler again. Fenced like settling; the status,
+ * trials and claim are left as they are. Returns how many items it wrote.
+ */
+export async function writeResults(knex: Knex, entries: { id: number; token: string; results: string }[]): Promise<number> {
+  if (entries.length === 0) return 0;
+  const bindings: unknown[] = [];
+  const cases = entries.map((e) => (bindings.push(e.id, e.results), 'WHEN ? THEN ?')).join(' ');
+  const sql = `UPDATE ${ITEMS} SET results = CASE id ${cases} END WHERE ${fencedBy(entries, bindings)}`;
   return retryOnLockConflict(async () => changedRowsOf(knex, await knex.raw(sql, bindings as any[])));
 }
 

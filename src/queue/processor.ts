@@ -159,10 +159,38 @@ export class Processor {
     const signal: ProcessItemSignal = { item, results: item.results, runs: [] };
     this.signals.emit('processItem', signal);
     if (signal.runs.length === 0 && this.registry.handlersFor(item.type).length === 0) return false;
-    const outcomes = await Promise.all(signal.runs);
+    const outcomes = await this.awaitRuns(item, signal.runs, token);
     for (const o of outcomes) if (!o.ok) this.signals.emit('handlerFailed', { item, handler: o.name, error: o.error ?? 'failed' });
     this.decide(item, outcomes, token);
     return true;
+  }
+
+  /**
+   * Waits for the handlers' runs. When one succeeds while others of the same item still run, its success is
+   * queued for writing at once, so a crash before the item settles does not run it again.
+   */
+  private awaitRuns(item: Item, runs: Promise<HandlerOutcome>[], token: string): Promise<HandlerOutcome[]> {
+    if (runs.length < 2) return Promise.all(runs);
+    let left = runs.length;
+    const succeeded: string[] = [];
+    const results = () => {
+      const at = new Date(this.clock.now()).toISOString();
+      const merged = { ...item.results };
+      for (const name of succeeded) merged[name] = { ok: true, at, runs: (item.results[name]?.runs ?? 0) + 1 };
+      return JSON.stringify(merged);
+    };
+    return Promise.all(
+      runs.map((run) =>
+        run.then((o) => {
+          left--;
+          if (o.ok && left > 0) {
+            succeeded.push(o.name);
+            this.writer.addPartial({ id: item.id, token, results });
+          }
+          return o;
+        }),
+      ),
+    );
   }
 
   private decide(item: Item, outcomes: HandlerOutcome[], token: string): void {

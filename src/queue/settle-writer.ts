@@ -8,7 +8,7 @@
  * is dropped by the database rather than overwriting the newer claim.
  */
 import type { Knex } from 'knex';
-import { settleItems, type Settlement } from '../db/items.ts';
+import { settleItems, writeResults, type Settlement } from '../db/items.ts';
 import type { Signals } from '../signals.ts';
 import type { Item } from '../types.ts';
 import type { Decision } from './decide.ts';
@@ -17,6 +17,16 @@ import type { Decision } from './decide.ts';
 export interface PendingSettlement extends Settlement {
   item: Item;
   decision: Decision;
+}
+
+/**
+ * Results of an item still in progress, built only if still wanted when the flush comes: when the item settles
+ * first (the usual case for fast handlers), its final outcome replaces this one and nothing is built or written.
+ */
+export interface PartialResults {
+  id: number;
+  token: string;
+  results: () => string;
 }
 
 /** Outcome counts of written settlements. */
@@ -31,6 +41,7 @@ const MAX_RETRY_DELAY_MS = 5_000;
 
 export class SettleWriter {
   private waiting: PendingSettlement[] = [];
+  private partials = new Map<number, PartialResults>();
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
@@ -49,9 +60,20 @@ export class SettleWriter {
 
   /** Queues one outcome; it is written within `delayMs`, or at once when `flushSize` are waiting. */
   add(s: PendingSettlement): void {
+    this.partials.delete(s.id); // the final outcome carries every result
     this.waiting.push(s);
     if (this.waiting.length >= this.flushSize) this.kick();
-    else if (!this.timer && !this.flushing) this.timer = setTimeout(() => this.kick(), this.delayMs);
+    else this.schedule();
+  }
+
+  /** Queues the results of an item whose other handlers still run; replaces an earlier one for the same item. */
+  addPartial(p: PartialResults): void {
+    this.partials.set(p.id, p);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.timer && !this.flushing) this.timer = setTimeout(() => this.kick(), this.delayMs);
   }
 
   /** How many outcomes are not yet written. */
@@ -61,7 +83,7 @@ export class SettleWriter {
 
   /** Resolves once everything added so far is written (retrying through database outages). */
   drain(): Promise<void> {
-    if (this.waiting.length === 0 && !this.flushing) return Promise.resolve();
+    if (!this.hasWork && !this.flushing) return Promise.resolve();
     this.kick();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -69,26 +91,35 @@ export class SettleWriter {
   private kick(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.flushing || this.waiting.length === 0) return;
+    if (this.flushing || !this.hasWork) return;
     this.flushing = this.flushLoop().finally(() => {
       this.flushing = null;
-      if (this.waiting.length > 0) this.kick();
+      if (this.hasWork) this.kick();
       else this.idleWaiters.splice(0).forEach((r) => r());
     });
   }
 
+  private get hasWork(): boolean {
+    return this.waiting.length > 0 || this.partials.size > 0;
+  }
+
   private async flushLoop(): Promise<void> {
     let delay = 50;
-    while (this.waiting.length > 0) {
+    while (this.hasWork) {
+      const partials = [...this.partials.values()];
+      this.partials.clear();
       const group = this.waiting.splice(0, this.flushSize);
       try {
+        await writeResults(this.knex, partials.map((p) => ({ id: p.id, token: p.token, results: p.results() })));
         const written = await settleItems(this.knex, group, this.now());
         this.report(group, written);
         delay = 50;
       } catch (error) {
         // Keep the outcomes and try again: the claim still holds until its lease runs out, and the fence makes a
-        // late write harmless.
+        // late write harmless. A partial is kept only if nothing newer for its item arrived meanwhile.
         this.waiting.unshift(...group);
+        const settling = new Set(this.waiting.map((s) => s.id));
+        for (const p of partials) if (!this.partials.has(p.id) && !settling.has(p.id)) this.partials.set(p.id, p);
         this.signals.emit('databaseError', { error: error as Error, during: 'writing outcomes', retryInMs: delay });
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);

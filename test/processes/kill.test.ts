@@ -3,6 +3,9 @@
  * had finished is not run again.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Knex } from 'knex';
 import type { Queue } from '../../src/queue/queue.ts';
 import { DIALECTS, type Dialect } from '../helpers/databases.ts';
@@ -38,6 +41,34 @@ async function effectCounts(knex: Knex, phase: 'start' | 'end'): Promise<Map<num
 }
 
 describe.each(DIALECTS)('stopping a worker on %s', (dialect) => {
+  it('SIGKILL while one handler of an item still runs: the handler that succeeded does not run again', async () => {
+    const ITEMS = 6;
+    const { db, q } = await databaseWithEffects(dialect, { phase: true });
+    const knex = q.knex;
+    await q.enqueueMany(Array.from({ length: ITEMS }, (_, i) => ({ type: 'pair', payload: { i } })));
+    const marker = join(mkdtempSync(join(tmpdir(), 'signalq-stuck-')), 'stuck');
+    writeFileSync(marker, '');
+    const worker = startCli(['work', '--lease', '2s', '--handlers', fixtureHandlers('handlers-partial'), '--db', db], {
+      env: { STUCK_UNTIL_GONE: marker },
+    });
+    running.push(worker);
+    // `quick` succeeded on every item and that is in the database, while `stuck` holds every item in progress.
+    await waitFor('quick recorded as succeeded on every item still in progress', async () => {
+      const rows = await knex('signalq_items').select('status', 'results');
+      return rows.length === ITEMS && rows.every((r: any) => r.status === 'in_progress' && JSON.parse(r.results).quick?.ok === true);
+    });
+    worker.child.kill('SIGKILL');
+    await worker.result;
+    rmSync(marker);
+
+    await sleep(2_500); // the dead worker's lease runs out
+    const r = await runCli(['process', '--until-empty', '--no-lock', '--handlers', fixtureHandlers('handlers-partial'), '--db', db], { killAfterMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await statusCounts(knex)).toEqual({ done: ITEMS });
+    const runs = await knex('effects').select('handler').count({ c: '*' }).groupBy('handler');
+    expect(Object.fromEntries(runs.map((x: any) => [x.handler, Number(x.c)]))).toEqual({ quick: ITEMS, stuck: ITEMS });
+  });
+
   it('SIGKILL mid-batch loses nothing: after the lease the items are taken back, and done items do not run again', async () => {
     const ITEMS = 40;
     const { db, q, knex } = await setUp(dialect, ITEMS);
