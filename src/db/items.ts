@@ -11,8 +11,32 @@ import { ITEM_COLUMNS, type ItemRow } from './rows.ts';
 
 export const ITEMS = 'signalq_items';
 const COLS = ITEM_COLUMNS.join(', ');
-/** Rows per INSERT statement: large enough to amortize a round trip, small enough for any packet limit. */
+/** Rows per INSERT statement: enough to amortize a round trip. */
 const INSERT_CHUNK = 500;
+/**
+ * Payload bytes per INSERT statement: well under MySQL's default max_allowed_packet (16 MiB; 4 MiB on older
+ * servers), which 500 large payloads would pass. A single payload (at most `maxPayloadBytes`) always goes.
+ */
+const INSERT_CHUNK_BYTES = 2 * 1024 * 1024;
+
+/** Splits rows into INSERT statements by count and by payload size. */
+export function chunkRows(rows: NewItemRow[], maxRows = INSERT_CHUNK, maxBytes = INSERT_CHUNK_BYTES): NewItemRow[][] {
+  const chunks: NewItemRow[][] = [];
+  let chunk: NewItemRow[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    const size = r.payload.length; // UTF-16 units: close enough for a bound, and free to compute
+    if (chunk.length > 0 && (chunk.length >= maxRows || bytes + size > maxBytes)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(r);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
 
 /** A row to insert (already validated and serialized). */
 export interface NewItemRow {
@@ -77,15 +101,15 @@ async function findUnfinishedByKey(db: Knex | Knex.Transaction, key: string): Pr
 }
 
 /**
- * Inserts many items in statements of 500 rows. Rows whose dedupe key an unfinished item holds are skipped.
+ * Inserts many items in statements of up to 500 rows (fewer when payloads are large). Rows whose dedupe key an unfinished item holds are skipped.
  * Returns how many rows were written. Runs on `db`, which may be the app's own transaction; when it is not,
  * the whole call is one transaction, so a failure writes nothing.
  */
 export async function insertItems(db: Knex | Knex.Transaction, rows: NewItemRow[]): Promise<number> {
   const run = async (trx: Knex | Knex.Transaction) => {
     let written = 0;
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      const { sql, bindings } = bulkInsertSql(trx as Knex, rows.slice(i, i + INSERT_CHUNK));
+    for (const chunk of chunkRows(rows)) {
+      const { sql, bindings } = bulkInsertSql(trx as Knex, chunk);
       written += insertedCount(trx as Knex, await trx.raw(sql, bindings as any[]));
     }
     return written;

@@ -313,6 +313,14 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect(reported).toEqual(['itemDone: listener bug']);
   });
 
+  it('enqueueMany of large payloads splits its statements under the packet limit', async () => {
+    const q = await freshQueue(dialect);
+    const big = 'y'.repeat(400_000);
+    const r = await q.enqueueMany(Array.from({ length: 60 }, (_, i) => ({ type: 't', payload: { i, big } }))); // 24 MB in all
+    expect(r.inserted).toBe(60);
+    expect(((await q.inspect.list({ limit: 1 }))[0].payload as { big: string }).big).toHaveLength(400_000);
+  });
+
   it('enqueueMany writes thousands in one call; work() processes them and stops gracefully', async () => {
     const q = await freshQueue(dialect);
     let n = 0;
