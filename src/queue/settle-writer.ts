@@ -156,13 +156,22 @@ export class SettleWriter {
   }
 
   private emitOutcome(s: PendingSettlement): void {
-    const { item, decision } = s;
-    if (s.status === 'done') {
-      if (this.signals.has('itemDone')) this.signals.emit('itemDone', { item: { ...item, status: 'done', results: decision.results }, results: decision.results });
-    } else if (s.status === 'need_retry') {
-      if (this.signals.has('itemRetry')) this.signals.emit('itemRetry', { item: { ...item, status: 'need_retry', results: decision.results }, results: decision.results, runAt: new Date(decision.runAt) });
-    } else if (this.signals.has('itemError')) {
-      this.signals.emit('itemError', { item: { ...item, status: 'error', results: decision.results }, results: decision.results });
-    }
+    const event = s.status === 'done' ? 'itemDone' : s.status === 'need_retry' ? 'itemRetry' : 'itemError';
+    if (!this.signals.has(event)) return; // most workers listen to none of these: build nothing
+    const { decision } = s;
+    // The item as it now stands in the database.
+    const final = s.status !== 'need_retry';
+    const item: Item = {
+      ...s.item,
+      status: decision.status,
+      trials: s.item.trials + 1,
+      runAt: new Date(decision.runAt),
+      results: decision.results,
+      owner: null,
+      leaseUntil: null,
+      finishedAt: final ? new Date(this.now()) : null,
+    };
+    if (event === 'itemRetry') this.signals.emit('itemRetry', { item, results: decision.results, runAt: item.runAt });
+    else this.signals.emit(event, { item, results: decision.results });
   }
 }

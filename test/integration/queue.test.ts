@@ -301,6 +301,30 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect(pending.every((i) => i.trials === 0 && i.owner === null)).toBe(true);
   });
 
+  it('lifecycle events carry the item as it now stands in the database', async () => {
+    const q = await freshQueue(dialect);
+    const seen: string[] = [];
+    q.on('batchStart', (e) => void seen.push(`batchStart ${e.claimed}`));
+    q.on('handlerFailed', (e) => void seen.push(`handlerFailed ${e.handler} ${e.error}`));
+    q.on('itemRetry', (e) => void seen.push(`itemRetry ${e.item.status} trials=${e.item.trials} due=${e.runAt.getTime() === e.item.runAt.getTime()}`));
+    q.on('itemError', (e) => void seen.push(`itemError ${e.item.status} trials=${e.item.trials} finished=${e.item.finishedAt instanceof Date}`));
+    q.on('itemDone', (e) => void seen.push(`itemDone ${e.item.status} trials=${e.item.trials} ok=${e.results.h.ok}`));
+    q.on('batchEnd', (e) => void seen.push(`batchEnd done=${e.done} retry=${e.retry} error=${e.error}`));
+    let runs = 0;
+    q.connect({ name: 'h', types: '*', handle: (item) => { if ((item.payload as any).fail && ++runs) throw new Error('nope'); } });
+    const failing = await q.enqueue('t', { fail: true }, { maxTrials: 2 });
+    await q.process();
+    await q.process();
+    await q.enqueue('t', { fail: false });
+    await q.process();
+    expect(seen).toEqual([
+      'batchStart 1', 'handlerFailed h nope', 'itemRetry need_retry trials=1 due=true', 'batchEnd done=0 retry=1 error=0',
+      'batchStart 1', 'handlerFailed h nope', 'itemError error trials=2 finished=true', 'batchEnd done=0 retry=0 error=1',
+      'batchStart 1', 'itemDone done trials=1 ok=true', 'batchEnd done=1 retry=0 error=0',
+    ]);
+    expect((await q.inspect.get(failing.id))?.trials).toBe(2);
+  });
+
   it('a listener that throws is reported and does not stop settling', async () => {
     const q = await freshQueue(dialect);
     const reported: string[] = [];

@@ -50,6 +50,29 @@ function reportProblems(queue: Queue, verbose: boolean): void {
   queue.on('listenerError', (e) => process.stderr.write(`signalq: a listener of ${e.event} threw: ${messageOf(e.error)}\n`));
   queue.on('claimLost', (e) => process.stderr.write(`signalq: ${e.count} outcomes not written: their lease ran out and another processor took the items\n`));
   if (verbose) queue.on('handlerFailed', (e) => process.stderr.write(`signalq: handler ${e.handler} failed on item ${e.item.id}: ${e.error}\n`));
+  // An item that failed for good needs an operator (signalq show / retry): always say so.
+  queue.on('itemError', ({ item, results }) => {
+    const failed = Object.entries(results).filter(([, r]) => !r.ok).map(([name, r]) => `${name}: ${r.error ?? 'failed'}`);
+    process.stderr.write(`signalq: item ${item.id} (${item.type}) failed for good after ${item.trials} trial(s): ${failed.join('; ')}\n`);
+  });
+}
+
+/** Prints a line a minute with what the worker did, when it did anything (a long-running worker's heartbeat). */
+function reportActivity(queue: Queue, everyMs = 60_000): () => void {
+  let c = { claimed: 0, done: 0, retry: 0, error: 0 };
+  queue.on('batchEnd', (e) => {
+    c.claimed += e.claimed;
+    c.done += e.done;
+    c.retry += e.retry;
+    c.error += e.error;
+  });
+  const timer = setInterval(() => {
+    if (c.claimed === 0) return;
+    process.stderr.write(`signalq: last ${Math.round(everyMs / 1000)} s: ${formatSummary(c)}\n`);
+    c = { claimed: 0, done: 0, retry: 0, error: 0 };
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export async function migrateCommand(f: GlobalFlags & { json?: boolean }): Promise<void> {
@@ -102,6 +125,7 @@ export async function processCommand(f: ProcessFlags): Promise<void> {
 export async function workCommand(f: RunFlags): Promise<void> {
   const queue = await openWithHandlers(f);
   reportProblems(queue, !!f.verbose);
+  const stopReporting = reportActivity(queue);
   const names = queue.registry.handlers.map((h) => h.name);
   process.stderr.write(`signalq: working on ${queue.target.display} as ${queue.options.owner} with handlers: ${names.length ? names.join(', ') : '(none: nothing will be claimed)'}; Ctrl-C to stop\n`);
   let signals = 0;
@@ -121,6 +145,7 @@ export async function workCommand(f: RunFlags): Promise<void> {
     const totals = await queue.work();
     process.stderr.write(`signalq: stopped; ${formatSummary({ ...totals })}\n`);
   } finally {
+    stopReporting();
     await queue.close().catch(() => {});
   }
 }
