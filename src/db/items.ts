@@ -309,6 +309,12 @@ export async function expireLeases(knex: Knex, now: number): Promise<number> {
   });
 }
 
+/** The stored results text of these items (id -> text); missing ids were deleted. */
+export async function readResults(knex: Knex, ids: number[]): Promise<Map<number, string>> {
+  const rows = await knex(ITEMS).select('id', 'results').whereIn('id', ids);
+  return new Map(rows.map((r: { id: number; results: string }) => [Number(r.id), r.results]));
+}
+
 /** One item's row, or undefined. */
 export async function getItemRow(knex: Knex, id: number): Promise<ItemRow | undefined> {
   return knex(ITEMS).select(ITEM_COLUMNS as unknown as string[]).where('id', id).first();

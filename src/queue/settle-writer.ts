@@ -8,7 +8,7 @@
  * is dropped by the database rather than overwriting the newer claim.
  */
 import type { Knex } from 'knex';
-import { settleItems, writeResults, type Settlement } from '../db/items.ts';
+import { readResults, settleItems, writeResults, type Settlement } from '../db/items.ts';
 import type { Signals } from '../signals.ts';
 import type { Item } from '../types.ts';
 import type { Decision } from './decide.ts';
@@ -112,7 +112,7 @@ export class SettleWriter {
       try {
         await writeResults(this.knex, partials.map((p) => ({ id: p.id, token: p.token, results: p.results() })));
         const written = await settleItems(this.knex, group, this.now());
-        this.report(group, written);
+        this.report(group, await this.lostOf(group, written));
         delay = 50;
       } catch (error) {
         // Keep the outcomes and try again: the claim still holds until its lease runs out, and the fence makes a
@@ -127,26 +127,31 @@ export class SettleWriter {
     }
   }
 
-  private report(group: PendingSettlement[], written: number): void {
-    const allWritten = written === group.length;
+  /** Counts and announces what was written; `lost` holds the ids whose claim had been taken over. */
+  private report(group: PendingSettlement[], lost: Set<number>): void {
     const perToken = new Map<string, number>();
     for (const s of group) {
       perToken.set(s.token, (perToken.get(s.token) ?? 0) + 1);
       const c = this.countsFor(s.token);
-      if (!allWritten) continue;
-      if (s.status === 'done') c.done++;
+      if (lost.has(s.id)) c.lost++;
+      else if (s.status === 'done') c.done++;
       else if (s.status === 'need_retry') c.retry++;
       else c.error++;
-      this.emitOutcome(s);
+      if (!lost.has(s.id)) this.emitOutcome(s);
     }
-    if (!allWritten) {
-      // Some claims ran out and were taken over; their rows belong to the newer claim now. Which ones is not
-      // worth a query on this rare path: the newer claim will report them.
-      const lost = group.length - written;
-      this.countsFor(group[0].token).lost += lost;
-      this.signals.emit('claimLost', { count: lost });
-    }
+    if (lost.size > 0) this.signals.emit('claimLost', { count: lost.size });
     for (const [token, n] of perToken) this.onWritten(token, n);
+  }
+
+  /**
+   * Which of a group's items were not written (their lease ran out and another processor took them). Only asked
+   * when the write changed fewer rows than it was given: an item is ours when it holds exactly the results we
+   * wrote (they carry our timestamps).
+   */
+  private async lostOf(group: PendingSettlement[], written: number): Promise<Set<number>> {
+    if (written === group.length) return new Set();
+    const stored = await readResults(this.knex, group.map((s) => s.id));
+    return new Set(group.filter((s) => stored.get(s.id) !== s.results).map((s) => s.id));
   }
 
   private countsFor(token: string): SettleCounts {

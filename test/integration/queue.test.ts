@@ -288,6 +288,29 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect((await q.inspect.get(waiting.id))?.status).toBe('pending');
   });
 
+  it('a processor that lost its claim writes nothing over the newer one, and says which items it lost', async () => {
+    const q1 = await freshQueue(dialect);
+    const q2 = await sameDatabase(q1);
+    let release!: () => void;
+    const stalled = new Promise<void>((r) => (release = r));
+    q1.connect({ name: 'h', types: '*', handle: () => stalled });
+    q2.connect({ name: 'h', types: '*', handle() {} });
+    const a = await q1.enqueue('t', { n: 'a' });
+    const b = await q1.enqueue('t', { n: 'b' });
+    const lostEvents: number[] = [];
+    q1.on('claimLost', (e) => void lostEvents.push(e.count));
+    const running = q1.process();
+    await expect.poll(async () => (await q1.inspect.list({ status: 'in_progress' })).length).toBe(2);
+    // A's lease runs out (as if q1 had stalled past it); q2 takes A back and finishes it.
+    await q1.knex('signalq_items').where({ id: a.id }).update({ lease_until: 1 });
+    expect(await q2.process()).toMatchObject({ claimed: 1, done: 1 });
+    release();
+    expect(await running).toMatchObject({ claimed: 2, done: 1, lost: 1 });
+    expect(lostEvents).toEqual([1]);
+    expect(await q1.inspect.get(a.id)).toMatchObject({ status: 'done', trials: 2 }); // q2's outcome stands
+    expect(await q1.inspect.get(b.id)).toMatchObject({ status: 'done', trials: 1 });
+  });
+
   it('on stop, hands back claimed items not yet started, with no trial counted', async () => {
     const q = await freshQueue(dialect, { concurrency: 1 });
     let started = 0;
