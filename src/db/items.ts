@@ -1,5 +1,6 @@
 /**
- * Every SQL statement on the items table. Nothing outside `src/db/` writes SQL.
+ * The SQL of an item's way: insert, claim, partial results, settle, lease renewal, hand-back and lease expiry.
+ * (Operators' reads are in inspect.ts; nothing outside `src/db/` writes SQL.)
  *
  * Writes that settle or renew claimed items are fenced by the claim token: a processor that lost its claim (its
  * lease ran out and another processor took the item) changes nothing.
@@ -188,12 +189,6 @@ export async function hasRunnableItem(knex: Knex, now: number, types: string[] |
   return rowsOf(knex, await knex.raw(pickSql('id', types, dialectOf(knex) === 'mysql'), [now, ...(types ?? []), 1])).length > 0;
 }
 
-/** The earliest due time of a claimable item not yet due, or null: lets an idle worker sleep until then. */
-export async function nextDueTime(knex: Knex, now: number): Promise<number | null> {
-  const row = await knex(ITEMS).min({ t: 'run_at' }).where('claimable', 1).andWhere('run_at', '>', now).first();
-  return row?.t == null ? null : Number(row.t);
-}
-
 /** One claimed item's outcome, to be written. */
 export interface Settlement {
   id: number;
@@ -313,61 +308,6 @@ export async function expireLeases(knex: Knex, now: number): Promise<number> {
 export async function readResults(knex: Knex, ids: number[]): Promise<Map<number, string>> {
   const rows = await knex(ITEMS).select('id', 'results').whereIn('id', ids);
   return new Map(rows.map((r: { id: number; results: string }) => [Number(r.id), r.results]));
-}
-
-/** One item's row, or undefined. */
-export async function getItemRow(knex: Knex, id: number): Promise<ItemRow | undefined> {
-  return knex(ITEMS).select(ITEM_COLUMNS as unknown as string[]).where('id', id).first();
-}
-
-export interface ListFilter {
-  status?: ItemStatus;
-  type?: string;
-  limit: number;
-}
-
-/** Items, newest first, optionally of one status and/or type. */
-export async function listItemRows(knex: Knex, f: ListFilter): Promise<ItemRow[]> {
-  const q = knex(ITEMS).select(ITEM_COLUMNS as unknown as string[]);
-  if (f.status) q.where('status', f.status);
-  if (f.type) q.where('type', f.type);
-  return q.orderBy('id', 'desc').limit(f.limit);
-}
-
-/** Item counts per type and status. */
-export async function countByTypeAndStatus(knex: Knex): Promise<{ type: string; status: ItemStatus; count: number }[]> {
-  const rows = await knex(ITEMS).select('type', 'status').count({ count: '*' }).groupBy('type', 'status');
-  return rows.map((r: any) => ({ type: r.type, status: r.status, count: Number(r.count) }));
-}
-
-/**
- * Puts an `error` item back to `pending` with a fresh set of trials, keeping its results so only the handlers
- * that failed run again. Returns `not-error` when the item is not in `error`, and the id of the unfinished item
- * that holds its dedupe key when another one took the key meanwhile (nothing is changed then).
- */
-export async function retryErroredItem(knex: Knex, id: number, now: number): Promise<'retried' | 'not-error' | { keyHeldBy: number }> {
-  return knex.transaction(async (trx) => {
-    const row = await trx(ITEMS).select('dedupe_key').where({ id, status: 'error' }).first();
-    if (!row) return 'not-error';
-    if (row.dedupe_key != null) {
-      const holder = await trx(ITEMS).select('id').where('active_key', row.dedupe_key).first();
-      if (holder) return { keyHeldBy: Number(holder.id) };
-    }
-    await trx(ITEMS)
-      .update({ status: 'pending', trials: 0, run_at: now, finished_at: null, active_key: row.dedupe_key })
-      .where({ id, status: 'error' });
-    return 'retried';
-  });
-}
-
-/** Deletes `done` items finished before `before` (epoch ms), in chunks. Returns how many it deleted. */
-export async function purgeDoneItems(knex: Knex, before: number): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const ids = (await knex(ITEMS).select('id').where('status', 'done').andWhere('finished_at', '<', before).limit(5000)).map((r: any) => r.id);
-    if (ids.length === 0) return total;
-    total += await knex(ITEMS).delete().whereIn('id', ids);
-  }
 }
 
 /** The plan the database would use for the claim's pick (for tests that it reads the index, with no sort). */

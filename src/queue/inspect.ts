@@ -2,7 +2,7 @@
  * What operators read and steer: counts, listings, one item, retry of a failed item, purge of old ones.
  */
 import type { Knex } from 'knex';
-import { countByTypeAndStatus, getItemRow, listItemRows, purgeDoneItems, retryErroredItem } from '../db/items.ts';
+import { countByTypeAndStatus, getItemRow, listItemRows, purgeDoneItems, retryErroredItem } from '../db/inspect.ts';
 import { itemFromRow } from '../db/rows.ts';
 import { ITEM_STATUSES, type Item, type ItemStatus } from '../types.ts';
 import { UsageError } from '../errors.ts';
