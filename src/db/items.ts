@@ -6,7 +6,7 @@
  * lease ran out and another processor took the item) changes nothing.
  */
 import type { Knex } from 'knex';
-import type { ItemStatus } from '../types.ts';
+import { FINAL_STATUSES, type ItemStatus } from '../types.ts';
 import { dialectOf, rowsOf, changedRowsOf, retryOnLockConflict } from './dialect.ts';
 import { ITEM_COLUMNS, type ItemRow } from './rows.ts';
 
@@ -219,7 +219,7 @@ export async function settleItems(knex: Knex, settlements: Settlement[], now: nu
       settlements.forEach((s, i) => bindings.push(s.id, values[i]));
     }
   };
-  const final = (s: Settlement) => s.status === 'done' || s.status === 'error' || s.status === 'canceled';
+  const final = (s: Settlement) => FINAL_STATUSES.includes(s.status);
   column('status', (s) => s.status);
   column('run_at', (s) => s.runAt);
   column('results', (s) => s.results);

@@ -34,7 +34,6 @@ export interface BatchSummary {
 export interface DispatchedBatch {
   token: string;
   claimed: number;
-  startedAt: number;
   /** Resolves once every outcome of the batch is written (and unstarted items are handed back). */
   written: Promise<BatchSummary>;
 }
@@ -118,7 +117,7 @@ export class Processor {
       this.signals.emit('batchEnd', { token, claimed: summary.claimed, done: c.done, retry: c.retry, error: c.error, released, ms: summary.ms });
       return summary;
     });
-    return { token, claimed: rows.length, startedAt, written };
+    return { token, claimed: rows.length, written };
   }
 
   /** Runs each claimed item when a slot is free; hands back those not started when stopping. Returns how many. */

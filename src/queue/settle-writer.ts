@@ -76,11 +76,6 @@ export class SettleWriter {
     if (!this.timer && !this.flushing) this.timer = setTimeout(() => this.kick(), this.delayMs);
   }
 
-  /** How many outcomes are not yet written. */
-  get backlog(): number {
-    return this.waiting.length;
-  }
-
   /** Resolves once everything added so far is written (retrying through database outages). */
   drain(): Promise<void> {
     if (!this.hasWork && !this.flushing) return Promise.resolve();
