@@ -47,3 +47,30 @@ export function changedRowsOf(knex: Knex, result: any): number {
   if (dialectOf(knex) === 'mysql') return Number(result[0].affectedRows);
   return Number(result?.changes ?? 0);
 }
+
+/** Prepared SQLite statements by connection and SQL text (knex prepares every statement again). */
+const sqliteStatements = new WeakMap<object, Map<string, any>>();
+const STATEMENT_CACHE_SIZE = 64;
+
+/**
+ * Runs one statement on SQLite through a prepared statement kept per connection, bypassing knex's per-query
+ * preparation, which cost as much as the work itself on the hot path. Returns rows for a statement that returns
+ * rows, else `{ changes }`.
+ */
+export async function runSqlitePrepared(knex: Knex, sql: string, bindings: unknown[]): Promise<any> {
+  const client = knex.client as any;
+  const conn = await client.acquireConnection();
+  try {
+    let cache = sqliteStatements.get(conn);
+    if (!cache) sqliteStatements.set(conn, (cache = new Map()));
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = conn.prepare(sql);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      cache.set(sql, stmt);
+    }
+    return stmt.reader ? stmt.all(bindings) : stmt.run(bindings);
+  } finally {
+    client.releaseConnection(conn);
+  }
+}

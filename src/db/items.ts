@@ -7,7 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { FINAL_STATUSES, type ItemStatus } from '../types.ts';
-import { dialectOf, rowsOf, changedRowsOf, retryOnLockConflict } from './dialect.ts';
+import { dialectOf, rowsOf, changedRowsOf, retryOnLockConflict, runSqlitePrepared } from './dialect.ts';
 import { ITEM_COLUMNS, type ItemRow } from './rows.ts';
 
 export const ITEMS = 'signalq_items';
@@ -19,6 +19,11 @@ const INSERT_CHUNK = 500;
  * servers), which 500 large payloads would pass. A single payload (at most `maxPayloadBytes`) always goes.
  */
 const INSERT_CHUNK_BYTES = 2 * 1024 * 1024;
+
+/** Runs a hot-path statement: through a cached prepared statement on SQLite, through knex on MySQL. */
+function exec(knex: Knex, sql: string, bindings: unknown[]): Promise<any> {
+  return dialectOf(knex) === 'sqlite' ? runSqlitePrepared(knex, sql, bindings) : knex.raw(sql, bindings as any[]);
+}
 
 /** Splits rows into INSERT statements by count and by payload size. */
 export function chunkRows(rows: NewItemRow[], maxRows = INSERT_CHUNK, maxBytes = INSERT_CHUNK_BYTES): NewItemRow[][] {
@@ -146,7 +151,7 @@ export async function claimItems(knex: Knex, req: ClaimRequest): Promise<ItemRow
   if (dialectOf(knex) === 'sqlite') {
     // One statement is one write transaction on SQLite: the pick and the stamp cannot interleave with another claim.
     const rows = await retryOnLockConflict(() =>
-      knex.raw(`${stamp} WHERE id IN (${pick}) RETURNING ${COLS}`, [
+      exec(knex, `${stamp} WHERE id IN (${pick}) RETURNING ${COLS}`, [
         req.token, req.owner, req.leaseUntil, req.now, req.now, ...typeBindings, req.limit,
       ]),
     );
@@ -186,7 +191,7 @@ function claimOrder(a: ItemRow, b: ItemRow): number {
 export async function hasRunnableItem(knex: Knex, now: number, types: string[] | null): Promise<boolean> {
   if (types && types.length === 0) return false;
   // Raw SQL: an idle worker sends this about 100 times a second, and knex's builder cost more CPU than the query.
-  return rowsOf(knex, await knex.raw(pickSql('id', types, dialectOf(knex) === 'mysql'), [now, ...(types ?? []), 1])).length > 0;
+  return rowsOf(knex, await exec(knex, pickSql('id', types, dialectOf(knex) === 'mysql'), [now, ...(types ?? []), 1])).length > 0;
 }
 
 /** One claimed item's outcome, to be written. */
@@ -233,7 +238,7 @@ export async function settleItems(knex: Knex, settlements: Settlement[], now: nu
   }
   set.push('trials = trials + 1', 'owner = NULL', 'claim_token = NULL', 'lease_until = NULL');
   const sql = `UPDATE ${ITEMS} SET ${set.join(', ')} WHERE ${fencedBy(settlements, bindings)}`;
-  return retryOnLockConflict(async () => changedRowsOf(knex, await knex.raw(sql, bindings as any[])));
+  return retryOnLockConflict(async () => changedRowsOf(knex, await exec(knex, sql, bindings)));
 }
 
 /** The WHERE of a fenced write: each item only while it is still held under its claim token. */
@@ -262,7 +267,7 @@ export async function writeResults(knex: Knex, entries: { id: number; token: str
   const bindings: unknown[] = [];
   const cases = entries.map((e) => (bindings.push(e.id, e.results), 'WHEN ? THEN ?')).join(' ');
   const sql = `UPDATE ${ITEMS} SET results = CASE id ${cases} END WHERE ${fencedBy(entries, bindings)}`;
-  return retryOnLockConflict(async () => changedRowsOf(knex, await knex.raw(sql, bindings as any[])));
+  return retryOnLockConflict(async () => changedRowsOf(knex, await exec(knex, sql, bindings)));
 }
 
 /** Extends the leases of items still held under these tokens. Returns how many items it extended. */
