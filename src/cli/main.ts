@@ -64,7 +64,8 @@ function buildProgram(): Command {
   program.command('show').description('show one item').argument('<id>').addOption(jsonOption())
     .action((id, _o, cmd) => showCommand(id, globals(cmd)));
 
-  program.command('retry').description('put an error item back to pending (only its failed handlers run again)').argument('<id>').addOption(jsonOption())
+  program.command('retry').description('put an error item back to pending (only its failed handlers run again)').argument('[id]').addOption(jsonOption())
+    .option('--all', 'every error item (with --type T: of that type)').option('--type <type>', 'with --all: only items of this type')
     .action((id, _o, cmd) => retryCommand(id, globals(cmd)));
 
   program.command('workers').description('list running workers: host, PID, handlers, last seen').addOption(jsonOption())

@@ -2,7 +2,7 @@
  * What operators read and steer: counts, listings, one item, retry of a failed item, purge of old ones.
  */
 import type { Knex } from 'knex';
-import { countByTypeAndStatus, getItemRow, listItemRows, purgeDoneItems, retryErroredItem } from '../db/inspect.ts';
+import { countByTypeAndStatus, erroredItemIds, getItemRow, listItemRows, purgeDoneItems, retryErroredItem } from '../db/inspect.ts';
 import { itemFromRow } from '../db/rows.ts';
 import { ITEM_STATUSES, type Item, type ItemStatus } from '../types.ts';
 import { UsageError } from '../errors.ts';
@@ -108,6 +108,24 @@ export class Inspector {
       seenAt: new Date(Number(w.seen_at)),
       alive: Number(w.seen_at) >= liveSince,
     }));
+  }
+
+  /**
+   * Retries every `error` item (of one type, when given), as `retry` does one by one. Items whose dedupe key an
+   * unfinished item holds are left in `error` and counted in `skipped`.
+   */
+  async retryAll(type?: string): Promise<{ retried: number; skipped: number }> {
+    let retried = 0;
+    let skipped = 0;
+    for (let after = 0; ; ) {
+      const ids = await erroredItemIds(this.knex, { type, afterId: after, limit: 1000 });
+      if (ids.length === 0) return { retried, skipped };
+      for (const id of ids) {
+        if ((await retryErroredItem(this.knex, id, this.clock.now())) === 'retried') retried++;
+        else skipped++;
+      }
+      after = ids[ids.length - 1];
+    }
   }
 
   /** Deletes `done` items finished more than `olderThanMs` ago. Returns how many. */

@@ -91,6 +91,18 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect((await q.inspect.get(first.id))?.status).toBe('error');
   });
 
+  it('retryAll puts every error item (of a type) back to pending', async () => {
+    const q = await freshQueue(dialect);
+    q.connect({ name: 'perm', types: '*', handle: () => { throw new PermanentError('no'); } });
+    await q.enqueueMany([{ type: 'a', payload: 1 }, { type: 'a', payload: 2 }, { type: 'b', payload: 3 }]);
+    await q.process();
+    expect((await q.inspect.stats()).counts.error).toBe(3);
+    expect(await q.inspect.retryAll('a')).toEqual({ retried: 2, skipped: 0 });
+    expect((await q.inspect.stats()).counts).toMatchObject({ pending: 2, error: 1 });
+    expect(await q.inspect.retryAll()).toEqual({ retried: 1, skipped: 0 });
+    expect((await q.inspect.stats()).counts).toMatchObject({ pending: 3, error: 0 });
+  });
+
   it('a PermanentError goes straight to error; a handler past its timeout counts as failed', async () => {
     const q = await freshQueue(dialect);
     q.connect({ name: 'perm', types: ['p'], handle: () => { throw new PermanentError('bad address'); } });

@@ -51,7 +51,16 @@ export function showCommand(idText: string, f: JsonFlag) {
   });
 }
 
-export function retryCommand(idText: string, f: JsonFlag) {
+export function retryCommand(idText: string | undefined, f: JsonFlag & { all?: boolean; type?: string }) {
+  if (f.all) {
+    if (idText !== undefined) throw new UsageError('give either an item id or --all, not both');
+    return withQueue(f, async (q) => {
+      const r = await q.inspect.retryAll(f.type);
+      output(!!f.json, r, () => `${r.retried} error items${f.type ? ` of type ${f.type}` : ''} are pending again${r.skipped ? `; ${r.skipped} left in error (their dedupe key is held by an unfinished item)` : ''}`);
+    });
+  }
+  if (f.type !== undefined) throw new UsageError('--type goes with --all (retry every error item of that type)');
+  if (idText === undefined) throw new UsageError('retry needs an item id, or --all to retry every error item');
   const id = parseId(idText);
   return withQueue(f, async (q) => {
     const item = await q.inspect.retry(id);
