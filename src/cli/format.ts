@@ -15,6 +15,7 @@ export function formatSummary(s: Pick<BatchSummary, 'claimed' | 'done' | 'retry'
 
 export function formatStats(s: QueueStats): string {
   const lines = [Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(', ') + `; total ${s.total}`];
+  if (s.oldestDueAt) lines.push(`oldest runnable item due ${Math.max(0, Math.round((Date.now() - s.oldestDueAt.getTime()) / 1000))} s ago (${s.oldestDueAt.toISOString()})`);
   for (const t of s.types) {
     const c = Object.entries(t.counts).map(([k, v]) => `${k} ${v}`).join(', ');
     lines.push(`  ${t.type}: ${c}${t.noHandler ? '  (no handler connected takes this type)' : `  [${t.handlers.join(', ')}]`}`);

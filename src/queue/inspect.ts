@@ -2,7 +2,7 @@
  * What operators read and steer: counts, listings, one item, retry of a failed item, purge of old ones.
  */
 import type { Knex } from 'knex';
-import { countByTypeAndStatus, erroredItemIds, getItemRow, listItemRows, purgeDoneItems, retryErroredItem } from '../db/inspect.ts';
+import { countByTypeAndStatus, erroredItemIds, getItemRow, listItemRows, oldestRunnableDue, purgeDoneItems, retryErroredItem } from '../db/inspect.ts';
 import { itemFromRow } from '../db/rows.ts';
 import { ITEM_STATUSES, type Item, type ItemStatus } from '../types.ts';
 import { UsageError } from '../errors.ts';
@@ -16,6 +16,11 @@ export interface QueueStats {
   /** Every status, with 0 where there is none. */
   counts: Record<ItemStatus, number>;
   total: number;
+  /**
+   * When the longest-waiting runnable item became due (null: nothing is waiting). How far this lags behind now
+   * is the number to alert on: the workers are not keeping up, or none is running.
+   */
+  oldestDueAt: Date | null;
   /** Per type: counts per status, and the connected handlers that take it (empty: nothing will run it). */
   types: { type: string; counts: Partial<Record<ItemStatus, number>>; handlers: string[]; noHandler: boolean }[];
 }
@@ -60,7 +65,8 @@ export class Inspector {
         const handlers = this.registry.handlersFor(type);
         return { type, counts: c, handlers, noHandler: handlers.length === 0 };
       });
-    return { counts, total: Object.values(counts).reduce((a, b) => a + b, 0), types };
+    const oldest = await oldestRunnableDue(this.knex, this.clock.now());
+    return { counts, total: Object.values(counts).reduce((a, b) => a + b, 0), oldestDueAt: oldest == null ? null : new Date(oldest), types };
   }
 
   /** Items, newest first. */

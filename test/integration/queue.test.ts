@@ -201,6 +201,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect((await q.inspect.get(orphan.id))?.status).toBe('pending');
     const stats = await q.inspect.stats();
     expect(stats.counts).toMatchObject({ pending: 1, done: 1 });
+    expect(stats.oldestDueAt?.getTime()).toBe((await q.inspect.get(orphan.id))?.runAt.getTime()); // the orphan waits
     expect(stats.types.find((t) => t.type === 'fax')).toMatchObject({ noHandler: true, handlers: [] });
   });
 
