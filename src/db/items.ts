@@ -55,10 +55,6 @@ export interface NewItemRow {
   created_at: number;
 }
 
-function toInsertRow(r: NewItemRow) {
-  return { ...r, active_key: r.dedupe_key, status: 'pending', trials: 0, results: '{}' };
-}
-
 const INSERT_COLUMNS = 'type, payload, priority, run_at, max_trials, dedupe_key, active_key, created_at, status, trials, results';
 const ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '{}')";
 
@@ -79,26 +75,25 @@ function bulkInsertSql(knex: Knex, rows: NewItemRow[]): { sql: string; bindings:
 }
 
 /**
- * Inserts one item. With a dedupe key held by an unfinished item, writes nothing and returns that item's id.
- * Runs on `db`, which may be the app's own transaction.
+ * Inserts one item (the same statement as a bulk insert, of one row). With a dedupe key held by an unfinished
+ * item, writes nothing and returns that item's id. Runs on `db`, which may be the app's own transaction.
  */
 export async function insertItem(db: Knex | Knex.Transaction, row: NewItemRow): Promise<{ id: number; created: boolean }> {
-  if (row.dedupe_key != null) {
-    const existing = await findUnfinishedByKey(db, row.dedupe_key);
+  const knex = db as Knex;
+  const { sql, bindings } = bulkInsertSql(knex, [row]);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const res = await db.raw(sql, bindings as any[]);
+    if (changedRowsOf(knex, res) === 1) return { id: insertedIdOf(knex, res), created: true };
+    // Skipped: an unfinished item holds the key, and it is the answer.
+    const existing = await findUnfinishedByKey(db, row.dedupe_key!);
     if (existing != null) return { id: existing, created: false };
+    // That item finished between the insert and the look, which frees the key: insert again.
   }
-  try {
-    const [id] = await db(ITEMS).insert(toInsertRow(row));
-    return { id: Number(id), created: true };
-  } catch (err) {
-    // A concurrent enqueue took the key between our look and our insert: the item it made is the answer.
-    const e = err as { errno?: number; code?: string };
-    if (row.dedupe_key != null && (e.errno === 1062 || String(e.code).startsWith('SQLITE_CONSTRAINT'))) {
-      const existing = await findUnfinishedByKey(db, row.dedupe_key);
-      if (existing != null) return { id: existing, created: false };
-    }
-    throw err;
-  }
+  throw new Error(`dedupe key ${JSON.stringify(row.dedupe_key)} kept changing hands; enqueue again`);
+}
+
+function insertedIdOf(knex: Knex, result: any): number {
+  return dialectOf(knex) === 'mysql' ? Number(result[0].insertId) : Number(result.lastInsertRowid);
 }
 
 async function findUnfinishedByKey(db: Knex | Knex.Transaction, key: string): Promise<number | null> {
@@ -116,16 +111,12 @@ export async function insertItems(db: Knex | Knex.Transaction, rows: NewItemRow[
     let written = 0;
     for (const chunk of chunkRows(rows)) {
       const { sql, bindings } = bulkInsertSql(trx as Knex, chunk);
-      written += insertedCount(trx as Knex, await trx.raw(sql, bindings as any[]));
+      written += changedRowsOf(trx as Knex, await trx.raw(sql, bindings as any[]));
     }
     return written;
   };
   if ((db as Knex.Transaction).isTransaction) return run(db);
   return (db as Knex).transaction(run);
-}
-
-function insertedCount(knex: Knex, result: any): number {
-  return dialectOf(knex) === 'mysql' ? Number(result[0].affectedRows) : Number(result.changes);
 }
 
 /** What a claim needs to know. */
@@ -144,10 +135,10 @@ export interface ClaimRequest {
  * time and id, stamping them with the claim token, owner and lease. Two claims at once never take the same item.
  */
 export async function claimItems(knex: Knex, req: ClaimRequest): Promise<ItemRow[]> {
+  if (req.types && req.types.length === 0) return [];
   const typeBindings = req.types ?? [];
   const pick = pickSql('id', req.types);
   const stamp = `UPDATE ${ITEMS} SET status = 'in_progress', claim_token = ?, owner = ?, lease_until = ?, last_try_at = ?`;
-  if (req.types && req.types.length === 0) return [];
   if (dialectOf(knex) === 'sqlite') {
     // One statement is one write transaction on SQLite: the pick and the stamp cannot interleave with another claim.
     const rows = await retryOnLockConflict(() =>

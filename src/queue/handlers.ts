@@ -42,6 +42,8 @@ export function takesType(h: Handler, type: string): boolean {
  */
 export class HandlerRegistry {
   private readonly byName = new Map<string, Handler>();
+  /** What `claimableTypes` returns, kept up to date by `connect` (it is read by every claim and idle poll). */
+  private types: string[] | null = [];
 
   constructor(private readonly signals: Signals, private readonly knex: Knex, private readonly defaultTimeoutMs: number) {}
 
@@ -50,6 +52,7 @@ export class HandlerRegistry {
     const h = validateHandler(handler);
     if (this.byName.has(h.name)) throw new UsageError(`a handler named "${h.name}" is already connected; handler names must be unique (they key each item's results)`);
     this.byName.set(h.name, h);
+    this.types = h.types === '*' || this.types === null ? null : [...new Set([...this.types, ...h.types])];
     this.signals.on('processItem', (sig: ProcessItemSignal) => {
       if (!takesType(h, sig.item.type) || sig.results[h.name]?.ok) return;
       sig.runs.push(runHandler(h, sig.item, (sig.results[h.name]?.runs ?? 0) + 1, h.timeoutMs ?? this.defaultTimeoutMs, this.knex));
@@ -62,12 +65,7 @@ export class HandlerRegistry {
 
   /** The item types a claim should take: null when some handler takes every type. */
   claimableTypes(): string[] | null {
-    const types = new Set<string>();
-    for (const h of this.byName.values()) {
-      if (h.types === '*') return null;
-      h.types.forEach((t) => types.add(t));
-    }
-    return [...types];
+    return this.types;
   }
 
   /** Names of connected handlers that take this type. */

@@ -2,7 +2,7 @@
  * `signalq migrate`, `signalq process` (one batch, the cron-run form) and `signalq work` (the long-running form).
  */
 import { resolve } from 'node:path';
-import type { Queue } from '../../queue/queue.ts';
+import { createQueue, type Queue } from '../../queue/queue.ts';
 import type { QueueOptions } from '../../config.ts';
 import { messageOf } from '../../errors.ts';
 import { acquireLockFile } from '../lock-file.ts';
@@ -76,7 +76,6 @@ function reportActivity(queue: Queue, everyMs = 60_000): () => void {
 }
 
 export async function migrateCommand(f: GlobalFlags & { json?: boolean }): Promise<void> {
-  const { createQueue } = await import('../../queue/queue.ts');
   const queue = await createQueue({ db: f.db ?? process.env.SIGNALQ_DB });
   try {
     const applied = await queue.migrate();
