@@ -6,6 +6,9 @@ import { UsageError } from '../errors.ts';
 
 const TYPE_NAME = /^[A-Za-z0-9_.:-]{1,50}$/;
 
+/** The latest run time an item may have (epoch ms): the last instant a JavaScript Date can hold. */
+export const MAX_RUN_AT_MS = 8_640_000_000_000_000;
+
 /** An item type is 1-50 characters of letters, digits, `_ . : -`. */
 export function validateTypeName(type: unknown, what = 'item type'): string {
   if (typeof type !== 'string' || !TYPE_NAME.test(type)) {
