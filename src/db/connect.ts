@@ -19,6 +19,8 @@ export function knexConfig(target: DatabaseTarget): Knex.Config {
         uri: target.url,
         // BIGINT ids and epoch-ms times come back as numbers (all fit in 2^53).
         supportBigNumbers: true,
+        // Every character a JavaScript string can hold travels as itself (the tables are utf8mb4 too).
+        charset: 'utf8mb4',
         bigNumberStrings: false,
         connectTimeout: 5_000,
       } as Knex.MySql2ConnectionConfig,

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import type { ItemStatus } from '../types.ts';
-import { ITEMS } from './items.ts';
+import { ITEMS, isDuplicateKeyError } from './items.ts';
 import { ITEM_COLUMNS, type ItemRow } from './rows.ts';
 
 /** One item's row, or undefined. */
@@ -45,9 +45,16 @@ export async function retryErroredItem(knex: Knex, id: number, now: number): Pro
       const holder = await trx(ITEMS).select('id').where('active_key', row.dedupe_key).first();
       if (holder) return { keyHeldBy: Number(holder.id) };
     }
-    await trx(ITEMS)
-      .update({ status: 'pending', trials: 0, run_at: now, finished_at: null, active_key: row.dedupe_key })
-      .where({ id, status: 'error' });
+    try {
+      await trx(ITEMS)
+        .update({ status: 'pending', trials: 0, run_at: now, finished_at: null, active_key: row.dedupe_key })
+        .where({ id, status: 'error' });
+    } catch (err) {
+      // An enqueue took the key between the look and the update (MySQL fails the statement, not the transaction).
+      if (!isDuplicateKeyError(err)) throw err;
+      const holder = await trx(ITEMS).select('id').where('active_key', row.dedupe_key).first();
+      return { keyHeldBy: Number(holder?.id ?? -1) };
+    }
     return 'retried';
   });
 }

@@ -57,33 +57,49 @@ export interface NewItemRow {
 
 const INSERT_COLUMNS = 'type, payload, priority, run_at, max_trials, dedupe_key, active_key, created_at, status, trials, results';
 const ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '{}')";
+/** MySQL's errno for a duplicate key; the only unique index besides the primary key is `active_key`'s. */
+const ER_DUP_ENTRY = 1062;
 
-/**
- * One multi-row INSERT, written out rather than built with knex's query builder, which cost more than the
- * database did for bulk enqueues. Keyed rows skip (not fail on) a key an unfinished item holds.
- */
-function bulkInsertSql(knex: Knex, rows: NewItemRow[]): { sql: string; bindings: unknown[] } {
-  const keyed = rows.some((r) => r.dedupe_key != null);
-  const mysql = dialectOf(knex) === 'mysql';
-  const values = new Array(rows.length).fill(ROW_PLACEHOLDERS).join(', ');
-  const bindings: unknown[] = [];
-  for (const r of rows) bindings.push(r.type, r.payload, r.priority, r.run_at, r.max_trials, r.dedupe_key, r.dedupe_key, r.created_at);
-  // INSERT IGNORE would also turn a too-long value into a warning; every value is validated before it gets here.
-  const verb = keyed && mysql ? 'INSERT IGNORE' : 'INSERT';
-  const tail = keyed && !mysql ? ' ON CONFLICT (active_key) DO NOTHING' : '';
-  return { sql: `${verb} INTO ${ITEMS} (${INSERT_COLUMNS}) VALUES ${values}${tail}`, bindings };
+/** True when a write failed because an unfinished item holds one of its dedupe keys. */
+export function isDuplicateKeyError(err: unknown): boolean {
+  const e = err as { errno?: number; code?: string };
+  return e?.errno === ER_DUP_ENTRY || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /**
+ * One multi-row INSERT, written out rather than built with knex's query builder, which cost more than the
+ * database did for bulk enqueues. On SQLite a keyed row skips (`ON CONFLICT DO NOTHING`) a key an unfinished
+ * item holds. On MySQL it is a plain INSERT that fails on such a key (the callers find the holders and leave
+ * them out): `INSERT IGNORE` would also turn every conversion error of the statement into a warning and store a
+ * damaged or clamped value without a word.
+ */
+function bulkInsertSql(knex: Knex, rows: NewItemRow[]): { sql: string; bindings: unknown[] } {
+  const keyed = rows.some((r) => r.dedupe_key != null);
+  const values = new Array(rows.length).fill(ROW_PLACEHOLDERS).join(', ');
+  const bindings: unknown[] = [];
+  for (const r of rows) bindings.push(r.type, r.payload, r.priority, r.run_at, r.max_trials, r.dedupe_key, r.dedupe_key, r.created_at);
+  const tail = keyed && dialectOf(knex) === 'sqlite' ? ' ON CONFLICT (active_key) DO NOTHING' : '';
+  return { sql: `INSERT INTO ${ITEMS} (${INSERT_COLUMNS}) VALUES ${values}${tail}`, bindings };
+}
+
+/** How many times a keyed insert looks again when the key keeps changing hands under it. */
+const KEY_RACE_TRIES = 5;
+
+/**
  * Inserts one item (the same statement as a bulk insert, of one row). With a dedupe key held by an unfinished
- * item, writes nothing and returns that item's id. Runs on `db`, which may be the app's own transaction.
+ * item, writes nothing and returns that item's id. Runs on `db`, which may be the app's own transaction (on
+ * MySQL a duplicate-key error undoes only its own statement, not the transaction).
  */
 export async function insertItem(db: Knex | Knex.Transaction, row: NewItemRow): Promise<{ id: number; created: boolean }> {
   const knex = db as Knex;
   const { sql, bindings } = bulkInsertSql(knex, [row]);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const res = await db.raw(sql, bindings as any[]);
-    if (changedRowsOf(knex, res) === 1) return { id: insertedIdOf(knex, res), created: true };
+  for (let attempt = 0; attempt < KEY_RACE_TRIES; attempt++) {
+    try {
+      const res = await db.raw(sql, bindings as any[]);
+      if (changedRowsOf(knex, res) === 1) return { id: insertedIdOf(knex, res), created: true };
+    } catch (err) {
+      if (row.dedupe_key == null || !isDuplicateKeyError(err)) throw err;
+    }
     // Skipped: an unfinished item holds the key, and it is the answer.
     const existing = await findUnfinishedByKey(db, row.dedupe_key!);
     if (existing != null) return { id: existing, created: false };
@@ -102,21 +118,52 @@ async function findUnfinishedByKey(db: Knex | Knex.Transaction, key: string): Pr
 }
 
 /**
- * Inserts many items in statements of up to 500 rows (fewer when payloads are large). Rows whose dedupe key an unfinished item holds are skipped.
- * Returns how many rows were written. Runs on `db`, which may be the app's own transaction; when it is not,
- * the whole call is one transaction, so a failure writes nothing.
+ * Inserts many items in statements of up to 500 rows (fewer when payloads are large). Rows whose dedupe key an
+ * unfinished item holds, or an earlier row of the same call, are skipped. Returns how many rows were written.
+ * Runs on `db`, which may be the app's own transaction; when it is not, the whole call is one transaction, so a
+ * failure writes nothing.
  */
 export async function insertItems(db: Knex | Knex.Transaction, rows: NewItemRow[]): Promise<number> {
+  const mysql = dialectOf(db as Knex) === 'mysql';
   const run = async (trx: Knex | Knex.Transaction) => {
     let written = 0;
-    for (const chunk of chunkRows(rows)) {
-      const { sql, bindings } = bulkInsertSql(trx as Knex, chunk);
-      written += changedRowsOf(trx as Knex, await trx.raw(sql, bindings as any[]));
+    for (const chunk of chunkRows(mysql ? firstOfEachKey(rows) : rows)) {
+      written += mysql && chunk.some((r) => r.dedupe_key != null) ? await insertKeyedChunk(trx, chunk) : await insertChunk(trx, chunk);
     }
     return written;
   };
   if ((db as Knex.Transaction).isTransaction) return run(db);
   return (db as Knex).transaction(run);
+}
+
+async function insertChunk(trx: Knex | Knex.Transaction, chunk: NewItemRow[]): Promise<number> {
+  const { sql, bindings } = bulkInsertSql(trx as Knex, chunk);
+  return changedRowsOf(trx as Knex, await trx.raw(sql, bindings as any[]));
+}
+
+/**
+ * MySQL: leaves out the rows whose key an unfinished item holds, then inserts the rest. When another enqueue
+ * takes one of the keys between the look and the insert, the statement fails as a whole (and undoes only
+ * itself), and the look is made again.
+ */
+async function insertKeyedChunk(trx: Knex | Knex.Transaction, chunk: NewItemRow[]): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const keys = chunk.filter((r) => r.dedupe_key != null).map((r) => r.dedupe_key!);
+    const held = new Set((await trx(ITEMS).select('active_key').whereIn('active_key', keys)).map((r: { active_key: string }) => r.active_key));
+    const free = chunk.filter((r) => r.dedupe_key == null || !held.has(r.dedupe_key));
+    if (free.length === 0) return 0;
+    try {
+      return await insertChunk(trx, free);
+    } catch (err) {
+      if (!isDuplicateKeyError(err) || attempt >= KEY_RACE_TRIES) throw err;
+    }
+  }
+}
+
+/** The rows whose dedupe key no earlier row of the same call has (as one multi-row INSERT IGNORE would keep). */
+function firstOfEachKey(rows: NewItemRow[]): NewItemRow[] {
+  const seen = new Set<string>();
+  return rows.filter((r) => r.dedupe_key == null || (!seen.has(r.dedupe_key) && seen.add(r.dedupe_key)));
 }
 
 /** What a claim needs to know. */

@@ -16,13 +16,17 @@ export type Dialect = (typeof DIALECTS)[number];
 let counter = 0;
 const created: string[] = [];
 
-/** A fresh, empty database URL of the given dialect. Fails (never skips) when MySQL cannot be reached. */
-export async function freshDatabase(dialect: Dialect): Promise<string> {
+/**
+ * A fresh, empty database URL of the given dialect. Fails (never skips) when MySQL cannot be reached.
+ * MySQL databases take the server's stock defaults (here utf8mb4_general_ci), as users' databases do, unless
+ * `charset` names another (`latin1`, MariaDB's compiled default, or `utf8mb3`, which many servers still run).
+ */
+export async function freshDatabase(dialect: Dialect, { charset }: { charset?: 'latin1' | 'utf8mb3' } = {}): Promise<string> {
   if (dialect === 'sqlite') return `sqlite:${join(mkdtempSync(join(tmpdir(), 'signalq-test-')), 'q.sqlite')}`;
   const name = `signalq_t_${process.pid}_${++counter}_${Math.random().toString(36).slice(2, 7)}`;
   const admin = knexFactory({ client: 'mysql2', connection: { uri: MYSQL_URL } as any, pool: { min: 0, max: 1 } });
   try {
-    await admin.raw(`CREATE DATABASE \`${name}\``);
+    await admin.raw(`CREATE DATABASE \`${name}\`${charset ? ` CHARACTER SET ${charset}` : ''}`);
   } catch (err) {
     throw new Error(
       `the MySQL test suite cannot reach ${MYSQL_URL} (${(err as Error).message}); start MariaDB with ` +

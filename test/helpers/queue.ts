@@ -20,8 +20,9 @@ afterAll(dropCreatedDatabases);
 export async function freshQueue<T extends Record<string, unknown> = Record<string, any>>(
   dialect: Dialect,
   options: QueueOptions = {},
+  database: Parameters<typeof freshDatabase>[1] = {},
 ): Promise<Queue<T>> {
-  const db = await freshDatabase(dialect);
+  const db = await freshDatabase(dialect, database);
   const q = await createQueue<T>({ backoffBaseMs: 0, ...options, db });
   open.push(q);
   await q.migrate();
