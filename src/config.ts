@@ -1,7 +1,18 @@
 /**
  * Reads the database address and the queue's tunables once, with their defaults, and validates them.
  */
+import ms from 'ms';
 import { UsageError } from './errors.ts';
+
+/**
+ * The longest delay Node's timers take: 2^31-1 ms, about 24.8 days. A longer one does not wait longer: Node fires
+ * it after 1 ms with a TimeoutOverflowWarning, so a handler timeout would fail every run at once and a poll would
+ * spin. Every option that feeds a timer is held to it.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** The longest backoff delay, a year: beyond it a retry is never in practice, and run times head for what a Date holds. */
+export const MAX_BACKOFF_MS = 365 * 86_400_000;
 
 /** The embedded default when `SIGNALQ_DB` is unset. */
 export const DEFAULT_DB_URL = 'sqlite:var/signalq.sqlite';
@@ -45,21 +56,21 @@ export interface QueueOptions {
   batchSize?: number;
   /** Items whose handlers run at once within a batch. Default 50. */
   concurrency?: number;
-  /** How long a claim holds without renewal, in ms. Renewed every third of it while the batch runs. Default 60 000. */
+  /** How long a claim holds without renewal, in ms. Renewed every third of it while the batch runs. Default 60 000; at most 2^31-1 (24.8 days). */
   leaseMs?: number;
   /** Trials before an item goes to `error`, unless an item sets its own. Default 10. */
   maxTrials?: number;
-  /** First retry delay in ms; doubles per trial, with jitter. Default 2 000. */
+  /** First retry delay in ms; doubles per trial, with jitter. Default 2 000; at most a year. */
   backoffBaseMs?: number;
-  /** Longest retry delay in ms. Default 3 600 000 (an hour). */
+  /** Longest retry delay in ms. Default 3 600 000 (an hour); at most a year. */
   backoffMaxMs?: number;
-  /** Milliseconds before a handler run counts as failed. Default 300 000 (5 minutes). */
+  /** Milliseconds before a handler run counts as failed. Default 300 000 (5 minutes); at most 2^31-1 (24.8 days). */
   handlerTimeoutMs?: number;
   /** Largest serialized payload, in bytes. Default 1 048 576 (1 MiB). */
   maxPayloadBytes?: number;
-  /** How often an idle worker looks for new items, in ms. Default 10. */
+  /** How often an idle worker looks for new items, in ms. Default 10; at most 2^31-1 (24.8 days). */
   pollIntervalMs?: number;
-  /** Settled items are written together after at most this many ms. Default 5. */
+  /** Settled items are written together after at most this many ms. Default 5; at most 2^31-1 (24.8 days). */
   settleDelayMs?: number;
   /** `host:pid` recorded as the owner of claimed items. Default: this host and process. */
   owner?: string;
@@ -92,5 +103,18 @@ export function resolveOptions(opts: QueueOptions, owner: string): ResolvedOptio
     if (!Number.isFinite(v) || v < 0) throw new UsageError(`option ${k}=${v} must be a number of at least 0`);
   }
   if (o.leaseMs < 1000) throw new UsageError(`option leaseMs=${o.leaseMs} is too short; use at least 1000 ms`);
+  // The lease is renewed every third of it, the handler timeout and the poll are timers, and so is the settle delay.
+  for (const k of ['leaseMs', 'handlerTimeoutMs', 'pollIntervalMs', 'settleDelayMs'] as const) {
+    if (o[k] > MAX_TIMER_MS) throw tooLong(k, o[k], MAX_TIMER_MS, 'longer waits overflow Node\'s timers');
+  }
+  for (const k of ['backoffBaseMs', 'backoffMaxMs'] as const) {
+    if (o[k] > MAX_BACKOFF_MS) throw tooLong(k, o[k], MAX_BACKOFF_MS, 'a retry further off is never in practice');
+  }
   return o;
+}
+
+/** The refusal of a duration over its limit: the option, the value (and in days), the limit and why. */
+function tooLong(k: string, v: number, limit: number, why: string): UsageError {
+  const days = Math.floor((limit / 86_400_000) * 10) / 10; // down: 24.8 days is within the limit, 24.9 is not
+  return new UsageError(`option ${k}=${v} (${ms(v, { long: true })}) is too long (${why}); use at most ${limit} ms (${days} days)`);
 }

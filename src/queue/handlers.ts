@@ -25,8 +25,9 @@ export function validateHandler(h: unknown, where = 'handler'): Handler {
     for (const t of x.types) validateTypeName(t, `handler "${x.name}" type`);
   }
   if (typeof x.handle !== 'function') throw new UsageError(`handler "${x.name}" has no handle(item, ctx) function`);
-  if (x.timeoutMs !== undefined && !(Number.isInteger(x.timeoutMs) && x.timeoutMs > 0)) {
-    throw new UsageError(`handler "${x.name}" has timeoutMs ${x.timeoutMs}; use a whole number of milliseconds above 0`);
+  // At most 2^31-1 ms (MAX_TIMER_MS in config.ts): a longer timer fires at once, failing every run of the handler.
+  if (x.timeoutMs !== undefined && !(Number.isInteger(x.timeoutMs) && x.timeoutMs > 0 && x.timeoutMs <= 2_147_483_647)) {
+    throw new UsageError(`handler "${x.name}" has timeoutMs ${x.timeoutMs}; use a whole number of milliseconds, at least 1 and at most 2147483647 ms (24.8 days), past which Node's timers overflow`);
   }
   return x;
 }

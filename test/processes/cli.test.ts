@@ -134,6 +134,21 @@ describe('signalq usage errors', () => {
     expect(existsSync(db.slice('sqlite:'.length))).toBe(false);
   });
 
+  it('durations past what Node\'s timers hold (24.8 days) exit 2 with one line naming the option and the limit, before opening the database', async () => {
+    const db = `sqlite:${join(tempDir(), 'q.sqlite')}`;
+    const cases: [string[], RegExp][] = [
+      [['work', '--handler-timeout', '25d'], /option handlerTimeoutMs=2160000000 \(25 days\).*at most 2147483647 ms \(24\.8 days\)/],
+      [['work', '--poll', '25d'], /option pollIntervalMs=2160000000 .*at most 2147483647 ms/],
+      [['process', '--no-lock', '--lease', '75d'], /option leaseMs=6480000000 .*at most 2147483647 ms/],
+      [['process', '--no-lock', '--backoff', '400d'], /option backoffBaseMs=34560000000 .*at most 31536000000 ms \(365 days\)/],
+    ];
+    const limit = pLimit(2);
+    // Without the limit `work` would start and run on (every handler failing at once): the safety net ends it.
+    const results = await Promise.all(cases.map(([args]) => limit(() => runCli([...args, '--db', db], { killAfterMs: 15_000 }))));
+    results.forEach((r, i) => expectOneLineError(r, 2, cases[i][1]));
+    expect(existsSync(db.slice('sqlite:'.length))).toBe(false);
+  });
+
   it('enqueue --file of a path that cannot be read (missing, or a folder): exit 2, one line naming it', async () => {
     const dir = tempDir();
     const db = `sqlite:${join(dir, 'q.sqlite')}`;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { serializePayload, validateEnqueueOptions, validateTypeName } from '../../src/queue/validate.ts';
 import { parseDatabaseUrl, resolveOptions } from '../../src/config.ts';
 import { checkServerVersion } from '../../src/db/connect.ts';
+import { validateHandler } from '../../src/queue/handlers.ts';
 import { parseDuration, parseInteger, parseJsonArgument } from '../../src/cli/parse.ts';
 
 describe('validateTypeName', () => {
@@ -53,6 +54,32 @@ describe('resolveOptions', () => {
     expect(resolveOptions({}, 'h:1')).toMatchObject({ batchSize: 500, leaseMs: 60_000, maxTrials: 10, owner: 'h:1' });
     expect(() => resolveOptions({ batchSize: 0 }, 'h:1')).toThrow('option batchSize=0 must be a whole number of at least 1');
     expect(() => resolveOptions({ leaseMs: 10 }, 'h:1')).toThrow(/too short/);
+  });
+  it('refuses timer durations past 2^31-1 ms (Node would fire them at once), naming the option, the value and the limit', () => {
+    const max = 2_147_483_647;
+    for (const k of ['handlerTimeoutMs', 'pollIntervalMs', 'leaseMs', 'settleDelayMs'] as const) {
+      expect(resolveOptions({ [k]: max }, 'h:1')[k]).toBe(max);
+      expect(() => resolveOptions({ [k]: max + 1 }, 'h:1')).toThrow(new RegExp(`^option ${k}=2147483648 .*at most 2147483647 ms \\(24\\.8 days\\)`));
+    }
+    expect(() => resolveOptions({ handlerTimeoutMs: 25 * 86_400_000 }, 'h:1')).toThrow(/handlerTimeoutMs=2160000000 \(25 days\)/);
+  });
+  it('refuses backoff delays that are not finite or longer than a year', () => {
+    const year = 365 * 86_400_000;
+    expect(resolveOptions({ backoffBaseMs: year, backoffMaxMs: year }, 'h:1')).toMatchObject({ backoffBaseMs: year, backoffMaxMs: year });
+    for (const k of ['backoffBaseMs', 'backoffMaxMs'] as const) {
+      expect(() => resolveOptions({ [k]: year + 1 }, 'h:1')).toThrow(new RegExp(`^option ${k}=${year + 1} .*at most ${year} ms \\(365 days\\)`));
+      expect(() => resolveOptions({ [k]: Infinity }, 'h:1')).toThrow(`option ${k}=Infinity must be a number of at least 0`);
+    }
+  });
+});
+
+describe('validateHandler', () => {
+  const handler = (timeoutMs: unknown) => ({ name: 'h', types: ['job'], handle() {}, timeoutMs });
+  it('takes a timeoutMs from 1 ms to 2^31-1 ms and refuses longer ones, which Node would fire at once', () => {
+    expect(validateHandler(handler(2_147_483_647)).timeoutMs).toBe(2_147_483_647);
+    expect(() => validateHandler(handler(2_147_483_648))).toThrow(/^handler "h" has timeoutMs 2147483648; .*at most 2147483647 ms \(24\.8 days\)/);
+    expect(() => validateHandler(handler(0))).toThrow(/timeoutMs 0/);
+    expect(() => validateHandler(handler(Infinity))).toThrow(/timeoutMs Infinity/);
   });
 });
 
