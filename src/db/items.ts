@@ -249,6 +249,27 @@ export interface Settlement {
  * were lost (their leases ran out and another processor took them), and those outcomes were dropped.
  */
 export async function settleItems(knex: Knex, settlements: Settlement[], now: number): Promise<number> {
+  let written = 0;
+  // The CASE picks a value by id alone: an id held under two tokens in one statement (an outcome kept through an
+  // outage longer than the lease, and the outcome of the item's next claim) would write the first one's values
+  // through the second one's fence. So each statement holds an id once, and the fence decides.
+  for (const group of distinctIds(settlements)) written += await settleDistinct(knex, group, now);
+  return written;
+}
+
+/** Splits entries into runs in which every id appears once, keeping their order. */
+export function distinctIds<E extends { id: number }>(entries: E[]): E[][] {
+  const groups: { ids: Set<number>; entries: E[] }[] = [];
+  for (const e of entries) {
+    let g = groups.find((x) => !x.ids.has(e.id));
+    if (!g) groups.push((g = { ids: new Set(), entries: [] }));
+    g.ids.add(e.id);
+    g.entries.push(e);
+  }
+  return groups.map((g) => g.entries);
+}
+
+async function settleDistinct(knex: Knex, settlements: Settlement[], now: number): Promise<number> {
   if (settlements.length === 0) return 0;
   const set: string[] = [];
   const bindings: unknown[] = [];
@@ -301,11 +322,14 @@ function fencedBy(entries: { id: number; token: string }[], bindings: unknown[])
  * trials and claim are left as they are. Returns how many items it wrote.
  */
 export async function writeResults(knex: Knex, entries: { id: number; token: string; results: string }[]): Promise<number> {
-  if (entries.length === 0) return 0;
-  const bindings: unknown[] = [];
-  const cases = entries.map((e) => (bindings.push(e.id, e.results), 'WHEN ? THEN ?')).join(' ');
-  const sql = `UPDATE ${ITEMS} SET results = CASE id ${cases} END WHERE ${fencedBy(entries, bindings)}`;
-  return retryOnLockConflict(async () => changedRowsOf(knex, await exec(knex, sql, bindings)));
+  let written = 0;
+  for (const group of distinctIds(entries)) {
+    const bindings: unknown[] = [];
+    const cases = group.map((e) => (bindings.push(e.id, e.results), 'WHEN ? THEN ?')).join(' ');
+    const sql = `UPDATE ${ITEMS} SET results = CASE id ${cases} END WHERE ${fencedBy(group, bindings)}`;
+    written += await retryOnLockConflict(async () => changedRowsOf(knex, await exec(knex, sql, bindings)));
+  }
+  return written;
 }
 
 /** Extends the leases of items still held under these tokens. Returns how many items it extended. */

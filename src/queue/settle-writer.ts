@@ -39,9 +39,13 @@ export interface SettleCounts {
 
 const MAX_RETRY_DELAY_MS = 5_000;
 
+/** One claim of one item: the same item may be held here under a claim that was lost and under its next one. */
+const partialKey = (e: { id: number; token: string }) => `${e.id}:${e.token}`;
+
 export class SettleWriter {
   private waiting: PendingSettlement[] = [];
-  private partials = new Map<number, PartialResults>();
+  /** Partial results by `id:token`: an item may be held under an old and a new claim at once (see `add`). */
+  private partials = new Map<string, PartialResults>();
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
@@ -60,7 +64,7 @@ export class SettleWriter {
 
   /** Queues one outcome; it is written within `delayMs`, or at once when `flushSize` are waiting. */
   add(s: PendingSettlement): void {
-    this.partials.delete(s.id); // the final outcome carries every result
+    this.partials.delete(partialKey(s)); // the final outcome carries every result of its claim
     this.waiting.push(s);
     if (this.waiting.length >= this.flushSize) this.kick();
     else this.schedule();
@@ -68,7 +72,7 @@ export class SettleWriter {
 
   /** Queues the results of an item whose other handlers still run; replaces an earlier one for the same item. */
   addPartial(p: PartialResults): void {
-    this.partials.set(p.id, p);
+    this.partials.set(partialKey(p), p);
     this.schedule();
   }
 
@@ -113,8 +117,8 @@ export class SettleWriter {
         // Keep the outcomes and try again: the claim still holds until its lease runs out, and the fence makes a
         // late write harmless. A partial is kept only if nothing newer for its item arrived meanwhile.
         this.waiting.unshift(...group);
-        const settling = new Set(this.waiting.map((s) => s.id));
-        for (const p of partials) if (!this.partials.has(p.id) && !settling.has(p.id)) this.partials.set(p.id, p);
+        const settling = new Set(this.waiting.map(partialKey));
+        for (const p of partials) if (!this.partials.has(partialKey(p)) && !settling.has(partialKey(p))) this.partials.set(partialKey(p), p);
         this.signals.emit('databaseError', { error: error as Error, during: 'writing outcomes', retryInMs: delay });
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);

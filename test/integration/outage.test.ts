@@ -3,39 +3,13 @@
  * writes them once the database is back. The outage is made with a TCP proxy between the worker and MariaDB
  * (cutting every connection and refusing new ones), so the shared server itself is never stopped.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createQueue } from '../../src/queue/queue.ts';
-import { dropCreatedDatabases, freshDatabase, MYSQL_URL } from '../helpers/databases.ts';
+import { expireLeases } from '../../src/db/items.ts';
+import { dropCreatedDatabases, freshDatabase } from '../helpers/databases.ts';
+import { CuttableProxy, throughProxy } from '../helpers/proxy.ts';
 
 afterAll(dropCreatedDatabases);
-
-/** A TCP proxy to MariaDB that can be cut (every connection dropped, new ones refused) and restored. */
-class CuttableProxy {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async up(): Promise<void> {
-    const target = new URL(MYSQL_URL);
-    this.server = createServer((client) => {
-      const upstream = connect(Number(target.port || 3306), target.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-  }
-}
 
 describe('worker during a database outage (MariaDB)', () => {
   it('keeps its outcomes, reconnects with backoff, writes them once the database is back, and loses nothing', async () => {
@@ -85,4 +59,53 @@ describe('worker during a database outage (MariaDB)', () => {
     await direct.close();
     await proxy.down();
   });
+
+  it('an outage longer than the lease: the item runs again, and the stale outcome never overwrites the new one', async () => {
+    // The first run fails and cuts the database before its outcome is written. During the outage the lease (1 s)
+    // runs out and another processor takes the item back; once the database is back the worker claims it again
+    // and runs it, while its writer still holds the first outcome (retrying with backoff). Both go out in one
+    // statement: only the current claim's outcome may land.
+    const url = await freshDatabase('mysql');
+    const direct = await createQueue({ db: url });
+    await direct.migrate();
+    const proxy = new CuttableProxy();
+    await proxy.up();
+    const worker = await createQueue({ db: throughProxy(url, proxy), leaseMs: 1000, backoffBaseMs: 0 });
+    let runs = 0;
+    let cut: Promise<void> | null = null;
+    worker.connect({
+      name: 'h',
+      types: ['t'],
+      handle: async () => {
+        if (++runs === 1) {
+          cut = proxy.down();
+          await cut;
+          throw new Error('run #1 failed');
+        }
+      },
+    });
+    const { id } = await direct.enqueue('t', {});
+    const working = worker.work();
+    await expect.poll(() => cut !== null, { timeout: 10_000 }).toBe(true);
+    await cut;
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(await expireLeases(direct.knex, direct.clock.now())).toBe(1);
+    await new Promise((r) => setTimeout(r, 500));
+    await proxy.up();
+    // Wake the worker out of its backoff (an enqueue on this host sends it a datagram), so it claims the item
+    // again well before its writer's next try (about 3 s after the cut).
+    await direct.enqueue('wake', {});
+    await expect.poll(() => runs, { timeout: 10_000, interval: 20 }).toBe(2);
+    await expect.poll(async () => (await direct.inspect.get(id))?.status, { timeout: 30_000, interval: 100 }).toBe('done');
+    // Give a stale write every chance to land (the writer retries with backoff up to 5 s apart).
+    await new Promise((r) => setTimeout(r, 6000));
+    const item = await direct.inspect.get(id);
+    expect(item).toMatchObject({ status: 'done', results: { h: { ok: true } } });
+    expect(runs).toBe(2);
+    worker.stop();
+    await working;
+    await worker.close();
+    await direct.close();
+    await proxy.down();
+  }, 60_000);
 });
