@@ -38,7 +38,7 @@ export function buildRow(
   where?: string,
 ): NewItemRow {
   validateTypeName(type, where ? `${where}: item type` : 'item type');
-  validateEnqueueOptions(o, where);
+  validateEnqueueOptions(o, where, now);
   const json = serializePayload(payload, opts.maxPayloadBytes, where ? `${where}: payload` : 'payload');
   const runAt = o.runAt ? o.runAt.getTime() : now + (o.delayMs ?? 0);
   return {

@@ -77,14 +77,21 @@ export interface EnqueueCheckInput {
   maxTrials?: number;
 }
 
-/** Checks an enqueue's options, naming the one at fault. */
-export function validateEnqueueOptions(o: EnqueueCheckInput, where = 'enqueue'): void {
+/**
+ * Checks an enqueue's options, naming the one at fault. `now` (epoch ms, the queue's clock) is what `delayMs` counts
+ * from: a delay that would put the run time past `MAX_RUN_AT_MS` is refused, since no Date could show it.
+ */
+export function validateEnqueueOptions(o: EnqueueCheckInput, where = 'enqueue', now: number = Date.now()): void {
   if (o.key != null && (typeof o.key !== 'string' || o.key.length < 1 || o.key.length > 255)) {
     throw new UsageError(`${where}: key ${JSON.stringify(o.key)} is invalid; use a string of 1-255 characters`);
   }
   if (o.delayMs != null && (!Number.isFinite(o.delayMs) || o.delayMs < 0)) {
     throw new UsageError(`${where}: delay ${o.delayMs} is invalid; use a number of milliseconds of at least 0`);
   }
+  if (o.delayMs != null && now + o.delayMs > MAX_RUN_AT_MS) {
+    throw new UsageError(`${where}: delay ${o.delayMs} ms would run the item after ${new Date(MAX_RUN_AT_MS).toISOString()}, the latest time a Date holds; use a shorter delay`);
+  }
+  // A valid Date is never past MAX_RUN_AT_MS: checking that it is valid holds runAt to the limit too.
   if (o.runAt != null && (!(o.runAt instanceof Date) || Number.isNaN(o.runAt.getTime()))) {
     throw new UsageError(`${where}: runAt ${String(o.runAt)} is not a valid Date`);
   }

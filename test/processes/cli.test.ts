@@ -205,6 +205,22 @@ describe.each(DIALECTS)('signalq command line on %s', (dialect) => {
     expect(await itemCount(q)).toBe(0);
   });
 
+  it('enqueue --delay past the latest run time a Date holds: exit 2, one line naming the delay, nothing written', async () => {
+    const { db, q } = await fresh(dialect);
+    const dir = tempDir();
+    const file = join(dir, 'items.ndjson');
+    writeFileSync(file, '{"n":1}\n{"n":2}\n');
+    const [arg, fromFile, days] = await Promise.all([
+      runCli(['enqueue', 'job', '{}', '--delay', '99999999999999999999', '--db', db]),
+      runCli(['enqueue', 'job', '--file', file, '--delay', '99999999999999999999', '--db', db]),
+      runCli(['enqueue', 'job', '{}', '--delay', '100000000d', '--db', db]),
+    ]);
+    expectOneLineError(arg, 2, /delay 1(\.\d+)?e\+23 ms would run the item after \+275760-09-13T00:00:00\.000Z.*use a shorter delay/);
+    expectOneLineError(fromFile, 2, /line 1: delay 1(\.\d+)?e\+23 ms would run the item after/);
+    expectOneLineError(days, 2, /delay 8640000000000000 ms would run the item after/);
+    expect(await itemCount(q)).toBe(0);
+  });
+
   it('enqueue --file: a bad line 3 refuses the whole file naming line 3; a good file of 2,000 lines is all written; - reads stdin', async () => {
     const { db, q } = await fresh(dialect);
     const dir = tempDir();

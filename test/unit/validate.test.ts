@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { serializePayload, validateEnqueueOptions, validateTypeName } from '../../src/queue/validate.ts';
+import { MAX_RUN_AT_MS, serializePayload, validateEnqueueOptions, validateTypeName } from '../../src/queue/validate.ts';
 import { parseDatabaseUrl, resolveOptions } from '../../src/config.ts';
 import { checkServerVersion } from '../../src/db/connect.ts';
 import { validateHandler } from '../../src/queue/handlers.ts';
@@ -36,6 +36,19 @@ describe('validateEnqueueOptions', () => {
     expect(() => validateEnqueueOptions({ key: 'k', delayMs: 0, priority: -3, maxTrials: 1, runAt: new Date() })).not.toThrow();
     expect(() => validateEnqueueOptions({ runAt: new Date('nope') })).toThrow(/runAt Invalid Date is not a valid Date/);
     expect(() => validateEnqueueOptions({ key: 'k'.repeat(256) })).toThrow(/key/);
+  });
+  it('refuses a delay that puts the run time past the latest a Date holds, counting from now', () => {
+    const now = 1_800_000_000_000;
+    expect(() => validateEnqueueOptions({ delayMs: MAX_RUN_AT_MS - now }, 'enqueue', now)).not.toThrow();
+    expect(() => validateEnqueueOptions({ delayMs: MAX_RUN_AT_MS - now + 1 }, 'enqueue', now)).toThrow(
+      /^enqueue: delay 8638200000000001 ms would run the item after \+275760-09-13T00:00:00\.000Z/,
+    );
+    expect(() => validateEnqueueOptions({ delayMs: 1e23 })).toThrow(/^enqueue: delay 1e\+23 ms would run the item after .*; use a shorter delay/);
+    expect(() => validateEnqueueOptions({ delayMs: Infinity })).toThrow(/delay Infinity is invalid/);
+    expect(() => validateEnqueueOptions({ delayMs: NaN })).toThrow(/delay NaN is invalid/);
+    // A Date cannot hold a later time itself, so runAt is held to the same limit by being a valid Date.
+    expect(() => validateEnqueueOptions({ runAt: new Date(MAX_RUN_AT_MS) }, 'enqueue', now)).not.toThrow();
+    expect(() => validateEnqueueOptions({ runAt: new Date(MAX_RUN_AT_MS + 1) })).toThrow(/runAt Invalid Date is not a valid Date/);
   });
 });
 
