@@ -4,6 +4,22 @@
 import type { Item } from '../types.ts';
 import type { QueueStats } from '../queue/inspect.ts';
 import type { BatchSummary } from '../queue/processor.ts';
+import { MAX_RUN_AT_MS } from '../queue/validate.ts';
+
+/**
+ * A time for people, in ISO 8601; never throws, so one odd row cannot fail a listing. A time at the edge of what a
+ * Date holds says the stored one may lie beyond it (db/rows.ts reads a time past the edge as the edge), and an
+ * invalid one (text in a SQLite column) says so.
+ */
+export function formatTime(d: Date): string {
+  const t = d.getTime();
+  if (Number.isNaN(t)) return 'invalid time';
+  if (t >= MAX_RUN_AT_MS) return `${d.toISOString()} (the latest a Date holds; the stored time may be later)`;
+  if (t <= -MAX_RUN_AT_MS) return `${d.toISOString()} (the earliest a Date holds; the stored time may be earlier)`;
+  return d.toISOString();
+}
+
+const timeOrDash = (d: Date | null) => (d ? formatTime(d) : '-');
 
 export function formatSummary(s: Pick<BatchSummary, 'claimed' | 'done' | 'retry' | 'error'> & { batches?: number; released?: number; ms?: number }): string {
   const parts = [`claimed ${s.claimed}`, `done ${s.done}`, `retry ${s.retry}`, `error ${s.error}`];
@@ -15,7 +31,10 @@ export function formatSummary(s: Pick<BatchSummary, 'claimed' | 'done' | 'retry'
 
 export function formatStats(s: QueueStats): string {
   const lines = [Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(', ') + `; total ${s.total}`];
-  if (s.oldestDueAt) lines.push(`oldest runnable item due ${Math.max(0, Math.round((Date.now() - s.oldestDueAt.getTime()) / 1000))} s ago (${s.oldestDueAt.toISOString()})`);
+  if (s.oldestDueAt) {
+    const ago = Math.round((Date.now() - s.oldestDueAt.getTime()) / 1000);
+    lines.push(Number.isNaN(ago) ? 'oldest runnable item due at an invalid time' : `oldest runnable item due ${Math.max(0, ago)} s ago (${formatTime(s.oldestDueAt)})`);
+  }
   for (const t of s.types) {
     const c = Object.entries(t.counts).map(([k, v]) => `${k} ${v}`).join(', ');
     lines.push(`  ${t.type}: ${c}${t.noHandler ? '  (no handler connected takes this type)' : `  [${t.handlers.join(', ')}]`}`);
@@ -25,7 +44,7 @@ export function formatStats(s: QueueStats): string {
 
 export function formatItemLine(i: Item): string {
   const failed = Object.entries(i.results).filter(([, r]) => !r.ok).map(([n]) => n);
-  return `${i.id}\t${i.type}\t${i.status}\ttrials ${i.trials}/${i.maxTrials}\t${i.createdAt.toISOString()}${failed.length ? `\tfailed: ${failed.join(', ')}` : ''}`;
+  return `${i.id}\t${i.type}\t${i.status}\ttrials ${i.trials}/${i.maxTrials}\t${formatTime(i.createdAt)}${failed.length ? `\tfailed: ${failed.join(', ')}` : ''}`;
 }
 
 export function formatItem(i: Item): string {
@@ -35,12 +54,12 @@ export function formatItem(i: Item): string {
     `status    ${i.status}`,
     `trials    ${i.trials} of ${i.maxTrials}`,
     `priority  ${i.priority}`,
-    `run at    ${i.runAt.toISOString()}`,
-    `created   ${i.createdAt.toISOString()}`,
-    `last try  ${i.lastTryAt?.toISOString() ?? '-'}`,
-    `finished  ${i.finishedAt?.toISOString() ?? '-'}`,
+    `run at    ${formatTime(i.runAt)}`,
+    `created   ${formatTime(i.createdAt)}`,
+    `last try  ${timeOrDash(i.lastTryAt)}`,
+    `finished  ${timeOrDash(i.finishedAt)}`,
     `key       ${i.key ?? '-'}`,
-    `owner     ${i.owner ?? '-'}${i.leaseUntil ? ` (lease until ${i.leaseUntil.toISOString()})` : ''}`,
+    `owner     ${i.owner ?? '-'}${i.leaseUntil ? ` (lease until ${formatTime(i.leaseUntil)})` : ''}`,
     `payload   ${JSON.stringify(i.payload)}`,
     'results',
   ];

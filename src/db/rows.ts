@@ -2,6 +2,7 @@
  * Converts between the items table's rows and the `Item` objects the rest of signalq uses.
  */
 import type { Item, ItemStatus, Results } from '../types.ts';
+import { MAX_RUN_AT_MS } from '../queue/validate.ts';
 
 /** The columns of `signalq_items` that an `Item` is made from. */
 export const ITEM_COLUMNS = [
@@ -27,11 +28,22 @@ export interface ItemRow {
   finished_at: number | null;
 }
 
-const dateOrNull = (ms: number | null) => (ms == null ? null : new Date(Number(ms)));
+/**
+ * An epoch-ms column as a Date. A time beyond what a Date holds (±MAX_RUN_AT_MS: a row of an older version, which let
+ * a delay reach that far, or of another program) reads as the nearest instant a Date holds, which changes nothing that
+ * matters (such an item is not due for 270,000 years either way), where an out-of-range Date would be an Invalid Date
+ * that breaks `show` and prints as null in JSON. Text that is not a number (SQLite would store it) stays an Invalid Date.
+ */
+function dateOf(ms: number | string): Date {
+  return new Date(Math.max(-MAX_RUN_AT_MS, Math.min(MAX_RUN_AT_MS, Number(ms))));
+}
+
+const dateOrNull = (ms: number | null) => (ms == null ? null : dateOf(ms));
 
 /**
  * A stored row as an `Item` (payload and results decoded). A payload that is not JSON (written by something other
  * than signalq) throws, unless `lenient`, which keeps it as the raw text so operators can still look at the item.
+ * A time beyond what a Date holds reads as the nearest one it holds (see `dateOf`).
  */
 export function itemFromRow<P = unknown>(row: ItemRow, lenient = false): Item<P> {
   return {
@@ -42,12 +54,12 @@ export function itemFromRow<P = unknown>(row: ItemRow, lenient = false): Item<P>
     trials: Number(row.trials),
     maxTrials: Number(row.max_trials),
     priority: Number(row.priority),
-    runAt: new Date(Number(row.run_at)),
+    runAt: dateOf(row.run_at),
     results: parseResults(row.results),
     key: row.dedupe_key,
     owner: row.owner,
     leaseUntil: dateOrNull(row.lease_until),
-    createdAt: new Date(Number(row.created_at)),
+    createdAt: dateOf(row.created_at),
     lastTryAt: dateOrNull(row.last_try_at),
     finishedAt: dateOrNull(row.finished_at),
   };

@@ -221,6 +221,23 @@ describe.each(DIALECTS)('signalq command line on %s', (dialect) => {
     expect(await itemCount(q)).toBe(0);
   });
 
+  it('show and list an item whose stored run_at is past what a Date holds (an older version\'s row): exit 0, the time shown clamped, not null', async () => {
+    const { db, q } = await fresh(dialect);
+    const { id } = await q.enqueue('job', { n: 1 });
+    await q.knex('signalq_items').where({ id }).update({ run_at: 1e17 });
+    const [text, json, list] = await Promise.all([
+      runCli(['show', String(id), '--db', db]),
+      runCli(['show', String(id), '--json', '--db', db]),
+      runCli(['list', '--json', '--db', db]),
+    ]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^run at {4}\+275760-09-13T00:00:00\.000Z \(the latest a Date holds; the stored time may be later\)$/m);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id, runAt: '+275760-09-13T00:00:00.000Z' });
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toMatchObject([{ id, runAt: '+275760-09-13T00:00:00.000Z' }]);
+  });
+
   it('enqueue --file: a bad line 3 refuses the whole file naming line 3; a good file of 2,000 lines is all written; - reads stdin', async () => {
     const { db, q } = await fresh(dialect);
     const dir = tempDir();

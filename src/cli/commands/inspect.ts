@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../errors.ts';
 import type { Queue } from '../../queue/queue.ts';
 import { openQueue, output, type GlobalFlags } from '../context.ts';
-import { formatItem, formatItemLine, formatStats } from '../format.ts';
+import { formatItem, formatItemLine, formatStats, formatTime } from '../format.ts';
 import { parseDuration, parseInteger } from '../parse.ts';
 
 interface JsonFlag extends GlobalFlags {
@@ -74,7 +74,7 @@ export function workersCommand(f: JsonFlag) {
     const workers = await q.inspect.workers();
     output(!!f.json, workers, () =>
       workers.length
-        ? workers.map((w) => `${w.host}\tPID ${w.pid}\t${w.alive ? 'alive' : 'not seen since ' + w.seenAt.toISOString()}\tsince ${w.startedAt.toISOString()}\t[${w.handlers.join(', ')}]`).join('\n')
+        ? workers.map((w) => `${w.host}\tPID ${w.pid}\t${w.alive ? 'alive' : 'not seen since ' + formatTime(w.seenAt)}\tsince ${formatTime(w.startedAt)}\t[${w.handlers.join(', ')}]`).join('\n')
         : 'no workers running',
     );
   });
