@@ -24,12 +24,21 @@ export class RetryLaterError extends Error {
   }
 }
 
-/** The lock file is held by a live process. The CLI exits 75 (EX_TEMPFAIL) on it. */
+/**
+ * The lock file is held by a live process, by one on another host (which this one cannot check), or is being written
+ * or taken over by another process (`pid` null). The CLI exits 75 (EX_TEMPFAIL) on it.
+ */
 export class LockBusyError extends Error {
   override name = 'LockBusyError';
   readonly exitCode = 75;
-  constructor(readonly pid: number, readonly path: string) {
-    super(`another signalq process (PID ${pid}) holds the lock file ${path}; wait for it to finish, or use --no-lock`);
+  constructor(readonly pid: number | null, readonly path: string, readonly host: string | null = null) {
+    super(
+      pid === null
+        ? `the lock file ${path} is being written or taken over by another signalq process (or was left empty by one that died); try again in a few seconds, or use --no-lock`
+        : host !== null
+          ? `another signalq process (PID ${pid} on host ${host}) holds the lock file ${path}; this host cannot tell whether it still runs: wait for it to finish, remove the file if ${host} is gone, or use --no-lock`
+          : `another signalq process (PID ${pid}) holds the lock file ${path}; wait for it to finish, or use --no-lock`,
+    );
   }
 }
 
