@@ -2,7 +2,8 @@
  * Parsing of command-line values; each refusal names the flag, the value, and what to give instead.
  */
 import ms from 'ms';
-import { UsageError } from '../errors.ts';
+import { UsageError, messageOf } from '../errors.ts';
+import { MAX_PAYLOAD_DEPTH } from '../queue/validate.ts';
 
 /** A duration such as `30s`, `5m`, `2h`, `7d`, `250ms`; a bare number is seconds. Returns milliseconds. */
 export function parseDuration(text: string, flag: string): number {
@@ -24,11 +25,49 @@ export function parseInteger(text: string, flag: string, min: number, max = Numb
   return n;
 }
 
-/** A JSON payload given on the command line. */
+/** A JSON payload given on the command line (a leading byte order mark is dropped). */
 export function parseJsonArgument(text: string, what: string): unknown {
+  const shown = JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text);
+  return parseJsonPayload(stripBom(text), what, (reason) => `${what} ${shown} is not valid JSON (${reason}); quote it, e.g. '{"id": 1}'`);
+}
+
+/** Drops a leading UTF-8 byte order mark, which Windows editors write at the start of a file and JSON.parse refuses. */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * Parses one payload a user wrote (an argument, a line of a file). Refuses, naming the path, an integer JSON.parse
+ * would round without a word (12345678901234567890 reads as 12345678901234567000): one beyond ±(2^53-1), written
+ * with an exponent or not, since the parsed number cannot tell. `notJson(reason)` words the refusal of text that is
+ * not JSON; JSON too deep for JSON.parse's stack (a RangeError) is refused too.
+ */
+export function parseJsonPayload(text: string, where: string, notJson: (reason: string) => string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`${what} ${JSON.stringify(text.length > 80 ? text.slice(0, 80) + '…' : text)} is not valid JSON (${(err as Error).message}); quote it, e.g. '{"id": 1}'`);
+    if (err instanceof RangeError) {
+      throw new UsageError(`${where} nests too deeply to read (${err.message}); keep it within ${MAX_PAYLOAD_DEPTH} levels of arrays and objects`);
+    }
+    throw new UsageError(notJson(messageOf(err)));
   }
+  checkExactIntegers(value, where, 1);
+  return value;
+}
+
+/**
+ * Finds an integer a number does not hold exactly. Goes no deeper than `MAX_PAYLOAD_DEPTH`, so it cannot overflow the
+ * stack: a deeper payload is refused by `serializePayload` when the item is built.
+ */
+function checkExactIntegers(v: unknown, path: string, depth: number): void {
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) && !Number.isSafeInteger(v)) {
+      throw new UsageError(`${path} is an integer beyond ±${Number.MAX_SAFE_INTEGER}, which a JavaScript number cannot hold exactly (it would be stored as ${v}); send it as a string`);
+    }
+    return;
+  }
+  if (v === null || typeof v !== 'object' || depth > MAX_PAYLOAD_DEPTH) return;
+  if (Array.isArray(v)) v.forEach((x, i) => checkExactIntegers(x, `${path}[${i}]`, depth + 1));
+  else for (const [k, x] of Object.entries(v)) checkExactIntegers(x, `${path}.${k}`, depth + 1);
 }

@@ -9,6 +9,13 @@ const TYPE_NAME = /^[A-Za-z0-9_.:-]{1,50}$/;
 /** The latest run time an item may have (epoch ms): the last instant a JavaScript Date can hold. */
 export const MAX_RUN_AT_MS = 8_640_000_000_000_000;
 
+/**
+ * The deepest nesting of arrays and objects a payload may have. The check below and JSON.stringify both recurse, so
+ * a payload thousands of levels deep would overflow the stack ("Maximum call stack size exceeded"); no real payload
+ * comes near 200.
+ */
+export const MAX_PAYLOAD_DEPTH = 200;
+
 /** An item type is 1-50 characters of letters, digits, `_ . : -`. */
 export function validateTypeName(type: unknown, what = 'item type'): string {
   if (typeof type !== 'string' || !TYPE_NAME.test(type)) {
@@ -20,11 +27,11 @@ export function validateTypeName(type: unknown, what = 'item type'): string {
 /**
  * Serializes a payload, refusing what would not come back the same from JSON: functions, symbols, BigInt,
  * cycles, `undefined`, non-finite numbers, Dates (they come back as strings) and objects other than plain ones and arrays.
- * Refuses a payload whose JSON is larger than `maxBytes`.
+ * Refuses a payload whose JSON is larger than `maxBytes`, or nested deeper than `MAX_PAYLOAD_DEPTH`.
  */
 export function serializePayload(payload: unknown, maxBytes: number, where = 'payload'): string {
   if (payload === undefined) throw new UsageError(`${where} is undefined; pass a JSON value (null, if there is nothing to send)`);
-  checkJsonSafe(payload, where, new Set());
+  checkJsonSafe(payload, where, new Set(), where, 1);
   const json = JSON.stringify(payload);
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > maxBytes) {
@@ -33,7 +40,13 @@ export function serializePayload(payload: unknown, maxBytes: number, where = 'pa
   return json;
 }
 
-function checkJsonSafe(v: unknown, path: string, seen: Set<object>): void {
+/** The refusal of a payload nested deeper than `MAX_PAYLOAD_DEPTH`, naming the payload (the full path would be hundreds of characters). */
+export function tooDeepError(where: string): UsageError {
+  return new UsageError(`${where} nests arrays and objects deeper than ${MAX_PAYLOAD_DEPTH} levels; flatten it (or store it elsewhere and enqueue a reference)`);
+}
+
+/** Recurses at most `MAX_PAYLOAD_DEPTH` levels (`depth` is that of `v`, the payload itself being 1), so it cannot overflow. */
+function checkJsonSafe(v: unknown, path: string, seen: Set<object>, where: string, depth: number): void {
   switch (typeof v) {
     case 'string':
     case 'boolean':
@@ -54,16 +67,17 @@ function checkJsonSafe(v: unknown, path: string, seen: Set<object>): void {
   const obj = v as object;
   if (obj instanceof Date) throw new UsageError(`${path} is a Date, which JSON turns into a string; send date.toISOString()`);
   if (seen.has(obj)) throw new UsageError(`${path} refers back to itself (a cycle), which JSON cannot hold`);
+  if (depth > MAX_PAYLOAD_DEPTH) throw tooDeepError(where);
   seen.add(obj);
   if (Array.isArray(obj)) {
-    obj.forEach((x, i) => checkJsonSafe(x, `${path}[${i}]`, seen));
+    obj.forEach((x, i) => checkJsonSafe(x, `${path}[${i}]`, seen, where, depth + 1));
   } else {
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
       throw new UsageError(`${path} is a ${proto?.constructor?.name ?? 'non-plain'} object, which JSON would not bring back as such; send plain objects, arrays and strings`);
     }
     // A key whose value is undefined is left out by JSON, which reads back the same for optional fields.
-    for (const [k, x] of Object.entries(obj)) if (x !== undefined) checkJsonSafe(x, `${path}.${k}`, seen);
+    for (const [k, x] of Object.entries(obj)) if (x !== undefined) checkJsonSafe(x, `${path}.${k}`, seen, where, depth + 1);
   }
   seen.delete(obj);
 }

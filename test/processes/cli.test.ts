@@ -186,6 +186,40 @@ describe('signalq usage errors', () => {
   });
 });
 
+describe('signalq enqueue payloads', () => {
+  it('an integer a number cannot hold, or nesting past 200 levels: exit 2, one line naming where, nothing written', async () => {
+    const { db, q } = await fresh('sqlite');
+    const dir = tempDir();
+    const big = join(dir, 'big.ndjson');
+    writeFileSync(big, '{"ids":[1]}\n{"ids":[1,12345678901234567890]}\n');
+    const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+    const limit = pLimit(3);
+    const [arg, line, deepArg, deepLine] = await Promise.all([
+      limit(() => runCli(['enqueue', 'job', '{"id":12345678901234567890}', '--db', db])),
+      limit(() => runCli(['enqueue', 'job', '--file', big, '--db', db])),
+      limit(() => runCli(['enqueue', 'job', deep, '--db', db])),
+      limit(() => runCli(['enqueue', 'job', '--file', '-', '--db', db], { input: `{"n":1}\n${deep}\n` })),
+    ]);
+    expectOneLineError(arg, 2, /payload\.id is an integer beyond ±9007199254740991.*send it as a string/);
+    expectOneLineError(line, 2, new RegExp(`line 2 of ${big}: payload\\.ids\\[1\\] is an integer beyond`));
+    expectOneLineError(deepArg, 2, /payload nests arrays and objects deeper than 200 levels/);
+    expectOneLineError(deepLine, 2, /line 2: payload nests arrays and objects deeper than 200 levels/);
+    expect(deepLine.stderr.length).toBeLessThan(500);
+    expect(await itemCount(q)).toBe(0);
+  });
+
+  it('a file or argument starting with a UTF-8 byte order mark is read without it', async () => {
+    const { db, q } = await fresh('sqlite');
+    const file = join(tempDir(), 'bom.ndjson');
+    writeFileSync(file, '\uFEFF{"a":1}\n{"b":2}\n');
+    const fromFile = await runCli(['enqueue', 'bom', '--file', file, '--db', db]);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    const arg = await runCli(['enqueue', 'bom', '\uFEFF{"c":3}', '--db', db]);
+    expect(arg.code, arg.stderr).toBe(0);
+    expect((await q.inspect.list({ type: 'bom' })).map((i) => i.payload).reverse()).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
+  });
+});
+
 describe.each(DIALECTS)('signalq command line on %s', (dialect) => {
   it('enqueue refuses bad JSON, a bad type and a payload over the limit, writing nothing', async () => {
     const { db, q } = await fresh(dialect);

@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { UsageError } from '../../src/errors.ts';
 import { MAX_RUN_AT_MS, serializePayload, validateEnqueueOptions, validateTypeName } from '../../src/queue/validate.ts';
 import { parseDatabaseUrl, resolveOptions } from '../../src/config.ts';
 import { checkServerVersion } from '../../src/db/connect.ts';
 import { validateHandler } from '../../src/queue/handlers.ts';
-import { parseDuration, parseInteger, parseJsonArgument } from '../../src/cli/parse.ts';
+import { parseDuration, parseInteger, parseJsonArgument, parseJsonPayload, stripBom } from '../../src/cli/parse.ts';
 
 describe('validateTypeName', () => {
   it('takes 1-50 letters, digits and _ . : -', () => {
@@ -24,6 +25,13 @@ describe('serializePayload', () => {
   });
   it('measures the size in UTF-8 bytes', () => {
     expect(() => serializePayload('é'.repeat(60), 100)).toThrow(/is 122 bytes of JSON, over the limit of 100/);
+  });
+  it('refuses nesting deeper than 200 levels with one line, however deep (no stack overflow)', () => {
+    const nest = (n: number) => JSON.parse('['.repeat(n) + ']'.repeat(n));
+    expect(serializePayload(nest(200), 1000)).toBe('['.repeat(200) + ']'.repeat(200));
+    expect(() => serializePayload(nest(201), 1000)).toThrow(/^payload nests arrays and objects deeper than 200 levels; flatten it/);
+    expect(() => serializePayload({ a: nest(20_000) }, 100_000, 'line 3: payload')).toThrow(/^line 3: payload nests arrays and objects deeper than 200 levels/);
+    expect(() => serializePayload(JSON.parse('{"a":'.repeat(1_000_000) + '1' + '}'.repeat(1_000_000)), 1e9)).toThrow(UsageError);
   });
   it('allows the same object twice when it is not a cycle', () => {
     const shared = { x: 1 };
@@ -115,6 +123,30 @@ describe('command-line values', () => {
     expect(parseInteger('12', '--limit', 1)).toBe(12);
     expect(() => parseInteger('1.5', '--limit', 1)).toThrow('--limit "1.5" is invalid');
     expect(() => parseJsonArgument('{x', 'payload')).toThrow(/payload "\{x" is not valid JSON/);
+  });
+  it('refuses JSON integers that a number cannot hold exactly, naming the path, instead of storing them rounded', () => {
+    expect(parseJsonArgument('{"id":9007199254740991,"n":-9007199254740991,"f":0.5}', 'payload')).toEqual({ id: 9007199254740991, n: -9007199254740991, f: 0.5 });
+    expect(() => parseJsonArgument('{"id":12345678901234567890}', 'payload')).toThrow(
+      /^payload\.id is an integer beyond ±9007199254740991, which a JavaScript number cannot hold exactly \(it would be stored as 12345678901234567000\); send it as a string/,
+    );
+    expect(() => parseJsonArgument('[{"a":[1,-9007199254740993]}]', 'payload')).toThrow(/^payload\[0\]\.a\[1\] is an integer beyond/);
+    expect(() => parseJsonPayload('9007199254740992', 'line 2 of x.ndjson: payload', () => 'bad')).toThrow(/^line 2 of x\.ndjson: payload is an integer beyond/);
+  });
+  it('strips a leading byte order mark, which editors on Windows write', () => {
+    expect(parseJsonArgument('\uFEFF{"a":1}', 'payload')).toEqual({ a: 1 });
+    expect(stripBom('\uFEFF"x"')).toBe('"x"');
+    expect(stripBom('"\uFEFF"')).toBe('"\uFEFF"');
+  });
+  it('reads deep JSON without overflowing the stack, and turns a RangeError of JSON.parse into a usage error', () => {
+    expect(() => parseJsonArgument('['.repeat(20_000) + ']'.repeat(20_000), 'payload')).not.toThrow();
+    const spy = vi.spyOn(JSON, 'parse').mockImplementationOnce(() => {
+      throw new RangeError('Maximum call stack size exceeded');
+    });
+    try {
+      expect(() => parseJsonArgument('[[]]', 'payload')).toThrow(/^payload nests too deeply to read \(Maximum call stack size exceeded\); keep it within 200 levels/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { UsageError, messageOf } from '../../errors.ts';
 import { openQueue, output, type GlobalFlags } from '../context.ts';
-import { parseDuration, parseInteger, parseJsonArgument } from '../parse.ts';
+import { parseDuration, parseInteger, parseJsonArgument, parseJsonPayload, stripBom } from '../parse.ts';
 
 export interface EnqueueFlags extends GlobalFlags {
   key?: string;
@@ -51,7 +51,10 @@ export async function enqueueCommand(type: string, payloadText: string | undefin
   }
 }
 
-/** One JSON payload per non-blank line, with its line number. `-` reads standard input. */
+/**
+ * One JSON payload per non-blank line, with its line number. `-` reads standard input. A byte order mark starting
+ * the first line is dropped; an integer a number cannot hold exactly refuses the file (see `parseJsonPayload`).
+ */
 async function readNdjson(path: string): Promise<{ line: number; payload: unknown }[]> {
   const input = path === '-' ? process.stdin : createReadStream(path);
   const opened = new Promise<void>((resolve, reject) => {
@@ -61,22 +64,21 @@ async function readNdjson(path: string): Promise<{ line: number; payload: unknow
   });
   await opened;
   const out: { line: number; payload: unknown }[] = [];
+  const name = path === '-' ? 'standard input' : path;
   let n = 0;
   try {
-    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
       n++;
+      const text = n === 1 ? stripBom(line) : line;
       if (text.trim() === '') continue;
-      try {
-        out.push({ line: n, payload: JSON.parse(text) });
-      } catch (err) {
-        throw new UsageError(`line ${n} of ${path === '-' ? 'standard input' : path} is not valid JSON (${messageOf(err)}); nothing was enqueued`);
-      }
+      const payload = parseJsonPayload(text, `line ${n} of ${name}: payload`, (reason) => `line ${n} of ${name} is not valid JSON (${reason}); nothing was enqueued`);
+      out.push({ line: n, payload });
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
     // Opening succeeds on a folder; reading it fails (EISDIR).
     throw new UsageError(`cannot read ${path} (${messageOf(err)}); check the path`);
   }
-  if (out.length === 0) throw new UsageError(`${path === '-' ? 'standard input' : path} holds no payloads (one JSON value per line); nothing was enqueued`);
+  if (out.length === 0) throw new UsageError(`${name} holds no payloads (one JSON value per line); nothing was enqueued`);
   return out;
 }
