@@ -3,10 +3,11 @@
  * can drop a repeat delivery (a retry after a timeout, or a rerun after a crash, sends the same key).
  *
  * Payload: `{ url, body?, headers?, method? }`
- * - `url`: the http(s) URL to call.
+ * - `url`: the http(s) URL to call, without a user name or password (results show the URL; use `headers`).
  * - `body`: any JSON value; the request body is `{ "id": <item id>, "type": "webhook", "body": <body or null> }`.
  * - `headers`: extra request headers, e.g. `Authorization`. `Content-Type` and `Idempotency-Key` are always the
- *   handler's own.
+ *   handler's own; `Host`, `Content-Length` and the connection headers are refused (they would change where the
+ *   request goes or how it is framed).
  * - `method`: `"POST"` (default) or `"PUT"`.
  *
  * Outcome:
@@ -15,15 +16,37 @@
  *   after the answer's `Retry-After` when that is later.
  * - 3xx and other 4xx: `PermanentError`; the same request would get the same answer. Redirects are not followed:
  *   a POST that is redirected is usually turned into a GET, and it could lead outside the allow-list.
- * - A payload that is not as above, or a host not in the allow-list: `PermanentError`.
+ * - A payload that is not as above, or a host the allow-list refuses (below): `PermanentError`.
+ *
+ * The timeout covers the whole exchange: name lookup, connecting, the answer's head and reading its body. Only
+ * the first few KB of an error answer are read (its first 200 characters go into the message): a receiver that
+ * answers with a huge or endless body must not fill the worker's memory or hold it past the timeout. The timer is
+ * our own setTimeout on an AbortController the handler holds, not `AbortSignal.any([..., AbortSignal.timeout()])`,
+ * whose combined signal Node 20 can garbage-collect mid-request, losing the timeout.
  *
  * Environment (all optional):
- * - `SIGNALQ_WEBHOOK_TIMEOUT_MS`: milliseconds to wait for the answer. Default 10000.
- * - `SIGNALQ_WEBHOOK_ALLOW_HOSTS`: comma-separated host names that may be called; `*.example.com` also matches
- *   every subdomain of example.com. Unset or empty: any host.
+ * - `SIGNALQ_WEBHOOK_TIMEOUT_MS`: milliseconds for the whole exchange. Default 10000.
+ * - `SIGNALQ_WEBHOOK_ALLOW_HOSTS`: comma-separated hosts that may be called: names (`hooks.example.com`),
+ *   `*.example.com` for every subdomain of example.com, or addresses (`10.0.0.7`, `::1`).
+ *   Unset or empty: ANY host, internal ones included (cloud metadata at 169.254.169.254, admin ports on
+ *   localhost, the private network): whoever can enqueue an item can make the worker call them. Loading the
+ *   module without a list prints a warning on stderr; set the list whenever items' URLs come from anyone else.
+ *
+ * With an allow-list, the host name must match it AND every address the name resolves to is checked: a
+ * loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16, fe80::/10) or unspecified
+ * address (0/8, ::), IPv4-mapped forms included, is refused unless the list names that address itself or names
+ * the host exactly. A wildcard entry vouches for public addresses only, since anyone who may create names under
+ * it can point them anywhere. So `*.example.com` does not reach `intranet.example.com` at 10.1.2.3, while listing
+ * `intranet.example.com` (or `10.1.2.3`) does; `localhost` is reached only when `localhost` or its addresses are
+ * listed. The connection then goes to the checked address, not to a second lookup, so a name that changes its
+ * answer between the check and the connect (DNS rebinding) cannot slip past.
  *
  * Example: `npx signalq enqueue webhook '{"url":"https://example.com/hooks/order","body":{"order":42}}'`
  */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { PermanentError, RetryLaterError, defineHandler, type Handler } from '../src/index.ts';
 import { preview } from './_preview.ts';
 
@@ -37,22 +60,44 @@ export interface WebhookPayload {
 
 /** How the webhook handler behaves; `webhookOptionsFromEnv` reads them from the environment. */
 export interface WebhookOptions {
-  /** Milliseconds to wait for the answer. Default 10 000. */
+  /** Milliseconds for the whole exchange, body included. Default 10 000. */
   timeoutMs?: number;
-  /** Host names that may be called (`*.example.com` for subdomains); null or empty: any host. Default null. */
+  /**
+   * Hosts that may be called: names, `*.example.com` for subdomains, or addresses. Null or empty: any host,
+   * internal ones included. Default null. See the header of this file for how resolved addresses are checked.
+   */
   allowHosts?: readonly string[] | null;
+  /**
+   * How a host name is resolved to the addresses that are checked and then connected to. Default: node:dns
+   * `lookup` with every address, as connections use (/etc/hosts included). Only used with an allow-list.
+   */
+  resolve?: (hostname: string) => Promise<LookupAddress[]>;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const METHODS = ['POST', 'PUT'] as const;
 /** Statuses that say "try again later" rather than "this request is wrong". */
 const RETRYABLE_4XX = new Set([408, 429]);
+/** How much of an error answer's body is read: enough for the 200 characters shown, never the whole of a huge one. */
+const SNIPPET_BYTES = 4096;
+/** How much of a 2xx answer's body is drained so its connection can be reused; past that the connection is closed. */
+const DRAIN_BYTES = 64 * 1024;
+/** Payload headers that would change where the request goes or how it is framed. */
+const REFUSED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer', 'expect']);
+
+/** Address ranges a webhook must not reach unless the allow-list says so, each with the word used in messages. */
+const INTERNAL_RANGES: ReadonlyArray<[kind: string, list: BlockList]> = [
+  ['loopback', blockList([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']])],
+  ['private', blockList([['10.0.0.0', 8, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['fc00::', 7, 'ipv6']])],
+  ['link-local', blockList([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']])],
+  ['unspecified', blockList([['0.0.0.0', 8, 'ipv4'], ['::', 128, 'ipv6']])],
+];
 
 /**
  * Reads `SIGNALQ_WEBHOOK_TIMEOUT_MS` and `SIGNALQ_WEBHOOK_ALLOW_HOSTS`. Throws on a timeout that is not a whole
  * number above 0: a worker should refuse to start rather than fail every webhook.
  */
-export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Required<WebhookOptions> {
+export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Required<Pick<WebhookOptions, 'timeoutMs' | 'allowHosts'>> {
   const rawTimeout = env.SIGNALQ_WEBHOOK_TIMEOUT_MS?.trim();
   const timeoutMs = rawTimeout ? Number(rawTimeout) : DEFAULT_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
@@ -62,9 +107,24 @@ export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Req
   return { timeoutMs, allowHosts: hosts.length ? hosts : null };
 }
 
-/** Is `hostname` in the allow-list? An entry `*.example.com` matches every subdomain of example.com. */
+/**
+ * The warning to print when a worker starts with these options, or null: without an allow-list any item can make
+ * the worker call any address, internal ones included.
+ */
+export function webhookStartupWarning(options: WebhookOptions): string | null {
+  if (options.allowHosts?.length) return null;
+  return 'webhook: no SIGNALQ_WEBHOOK_ALLOW_HOSTS set: items may call any address, including internal ones; set it to the hosts you expect';
+}
+
+/**
+ * Is `hostname` in the allow-list? An entry `*.example.com` matches every subdomain of example.com; an address
+ * matches the same address in any spelling (`::1`, `[::1]`, and an IPv4-mapped IPv6 form matches its IPv4 entry).
+ * This checks the name only; the handler also checks what the name resolves to.
+ */
 export function hostAllowed(hostname: string, allowHosts: readonly string[] | null | undefined): boolean {
   if (!allowHosts || allowHosts.length === 0) return true;
+  const address = normalizeAddress(hostname);
+  if (address) return allowHosts.some((entry) => normalizeAddress(entry) === address);
   const host = hostname.toLowerCase();
   return allowHosts.some((entry) => {
     const e = entry.toLowerCase();
@@ -75,7 +135,10 @@ export function hostAllowed(hostname: string, allowHosts: readonly string[] | nu
 /** A `webhook` handler with the given options; the module's default export uses the environment's. */
 export function createWebhookHandler(options: WebhookOptions = {}): Handler<WebhookPayload> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const allowHosts = options.allowHosts ?? null;
+  const allowHosts = options.allowHosts?.length ? options.allowHosts : null;
+  const resolve = options.resolve ?? lookupAll;
+  // Our own connection pools: a connection another handler opened under other rules is never reused by this one.
+  const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
   return defineHandler<WebhookPayload>({
     name: 'webhook',
     types: ['webhook'],
@@ -89,36 +152,51 @@ export function createWebhookHandler(options: WebhookOptions = {}): Handler<Webh
       req.headers.set('idempotency-key', ctx.idempotencyKey);
       const where = `webhook ${req.method} ${shownUrl(req.url)}`;
 
-      let res: Response;
+      // One controller for the whole exchange, held here (and by the timer's closure) until the finally below.
+      // The queue's own timeout (ctx.signal) is the outer bound; ours is the shorter one for one request.
+      const controller = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, timeoutMs);
+      const onOuterAbort = () => controller.abort();
+      ctx.signal.addEventListener('abort', onOuterAbort);
+      if (ctx.signal.aborted) controller.abort();
+      const { signal } = controller;
+      const stopped = () =>
+        new Error(timedOut ? `${where} got no answer within ${timeoutMs} ms` : `${where} was stopped: ${ctx.signal.reason?.message ?? 'the run was aborted'}`);
       try {
-        res = await fetch(req.url, {
-          method: req.method,
-          headers: req.headers,
-          body: JSON.stringify({ id: item.id, type: item.type, body: req.body ?? null }),
-          redirect: 'manual',
-          // The queue's own timeout (ctx.signal) is the outer bound; ours is the shorter one for one request.
-          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]),
-        });
-      } catch (err) {
-        if ((err as Error)?.name === 'TimeoutError') throw new Error(`${where} got no answer within ${timeoutMs} ms`);
-        throw new Error(`${where} failed: ${networkCause(err)}`);
-      }
+        let res: IncomingMessage;
+        try {
+          const lookup = allowHosts ? await vetAddresses(req.url, allowHosts, resolve, signal) : undefined;
+          res = await send(req, JSON.stringify({ id: item.id, type: item.type, body: req.body ?? null }), agents, lookup, signal);
+        } catch (err) {
+          if (err instanceof PermanentError) throw err;
+          if (signal.aborted) throw stopped();
+          throw new Error(`${where} failed: ${networkCause(err)}`);
+        }
 
-      if (res.ok) {
-        // Not reading the answer would keep its connection busy until garbage collection.
-        await res.body?.cancel().catch(() => {});
-        return { status: res.status };
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) {
+          // Drained (a little, within the timeout) so the connection can serve the next webhook; the status decided.
+          await readUpTo(res, DRAIN_BYTES, signal);
+          return { status };
+        }
+        const answer = `${where} answered ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${await snippet(res, signal)}`;
+        if (status >= 500 || RETRYABLE_4XX.has(status)) {
+          // A rate limit or an overloaded receiver may say when to come back; the queue then waits at least that long.
+          const retryAfterMs = parseRetryAfter(headerValue(res.headers['retry-after']), Date.now());
+          throw retryAfterMs != null ? new RetryLaterError(`${answer} (retry after ${Math.round(retryAfterMs / 1000)} s)`, retryAfterMs) : new Error(answer);
+        }
+        if (status >= 300 && status < 400) {
+          throw new PermanentError(`${answer}; redirects are not followed, put the final URL (${headerValue(res.headers.location) ?? 'no Location given'}) in the item`);
+        }
+        throw new PermanentError(answer);
+      } finally {
+        clearTimeout(timer);
+        ctx.signal.removeEventListener('abort', onOuterAbort);
       }
-      const answer = `${where} answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${await snippet(res)}`;
-      if (res.status >= 500 || RETRYABLE_4XX.has(res.status)) {
-        // A rate limit or an overloaded receiver may say when to come back; the queue then waits at least that long.
-        const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), Date.now());
-        throw retryAfterMs != null ? new RetryLaterError(`${answer} (retry after ${Math.round(retryAfterMs / 1000)} s)`, retryAfterMs) : new Error(answer);
-      }
-      if (res.status >= 300 && res.status < 400) {
-        throw new PermanentError(`${answer}; redirects are not followed, put the final URL (${res.headers.get('location') ?? 'no Location given'}) in the item`);
-      }
-      throw new PermanentError(answer);
     },
   });
 }
@@ -134,8 +212,15 @@ export function parseRetryAfter(value: string | null, now: number): number | nul
   return Number.isFinite(ms) ? Math.min(Math.max(0, ms), 86_400_000) : null;
 }
 
+interface ParsedRequest {
+  url: URL;
+  method: string;
+  headers: Headers;
+  body: unknown;
+}
+
 /** The payload checked and normalized; anything wrong is a `PermanentError` naming the field and its value. */
-function parsePayload(payload: unknown, id: number): { url: URL; method: string; headers: Headers; body: unknown } {
+function parsePayload(payload: unknown, id: number): ParsedRequest {
   const bad = (what: string) => new PermanentError(`webhook item ${id}: ${what}`);
   if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
     throw bad(`payload must be an object { url, body?, headers?, method? }, got ${preview(payload)}`);
@@ -150,6 +235,8 @@ function parsePayload(payload: unknown, id: number): { url: URL; method: string;
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
     throw bad(`"url" must be an http or https URL, got ${preview(p.url)}`);
   }
+  // Not shown: the value would put the password in the item's results.
+  if (url.username || url.password) throw bad(`"url" must not carry a user name or password (${shownUrl(url)}); send credentials in "headers", e.g. Authorization`);
   const method = p.method ?? 'POST';
   if (!METHODS.includes(method as (typeof METHODS)[number])) throw bad(`"method" must be POST or PUT, got ${preview(method)}`);
   let headers: Headers;
@@ -160,7 +247,120 @@ function parsePayload(payload: unknown, id: number): { url: URL; method: string;
   } catch (err) {
     throw bad(`"headers" must be an object of header names to string values (${(err as Error).message}), got ${preview(p.headers)}`);
   }
+  for (const name of headers.keys()) {
+    if (REFUSED_HEADERS.has(name)) throw bad(`"headers" must not set ${preview(name)}: the handler sets where the request goes and how it is framed; remove it`);
+  }
   return { url, method: method as string, headers, body: p.body };
+}
+
+/**
+ * Sends the request; resolves with the answer once its head is in (the body is left to the caller).
+ * `lookup`, when given, is the only name resolution the connection uses (the addresses already vetted).
+ */
+function send(req: ParsedRequest, body: string, agents: { 'http:': HttpAgent; 'https:': HttpsAgent }, lookup: LookupFunction | undefined, signal: AbortSignal): Promise<IncomingMessage> {
+  const protocol = req.url.protocol as 'http:' | 'https:';
+  const headers: OutgoingHttpHeaders = { accept: '*/*', 'user-agent': 'signalq-webhook', ...Object.fromEntries(req.headers) };
+  headers['content-length'] = Buffer.byteLength(body);
+  return new Promise((resolve, reject) => {
+    const request = (protocol === 'https:' ? httpsRequest : httpRequest)(
+      {
+        protocol,
+        hostname: bareHost(req.url.hostname),
+        port: req.url.port || undefined,
+        path: `${req.url.pathname}${req.url.search}`,
+        method: req.method,
+        headers,
+        agent: agents[protocol],
+        // Aborting destroys the request and its socket, which also ends the answer's body if it is being read.
+        signal,
+        ...(lookup ? { lookup } : {}),
+      },
+      resolve,
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/**
+ * Resolves the URL's host and checks every address against the allow-list (see the header of this file); returns
+ * a lookup function that hands the connection exactly those addresses. Throws `PermanentError` on a refused one.
+ */
+async function vetAddresses(url: URL, allowHosts: readonly string[], resolve: (hostname: string) => Promise<LookupAddress[]>, signal: AbortSignal): Promise<LookupFunction> {
+  const host = bareHost(url.hostname).toLowerCase();
+  const family = isIP(host);
+  const addresses: LookupAddress[] = family ? [{ address: host, family }] : await untilAborted(resolve(host), signal, `looking up ${host}`);
+  if (addresses.length === 0) throw new Error(`${host} resolves to no address`);
+  const exactName = allowHosts.some((entry) => entry.toLowerCase() === host);
+  const listed = new Set(allowHosts.map(normalizeAddress).filter(Boolean));
+  for (const { address } of addresses) {
+    const kind = internalKind(address);
+    if (kind && !exactName && !listed.has(normalizeAddress(address))) {
+      throw new PermanentError(`webhook host ${host} resolves to ${address}, a ${kind} address, which a wildcard entry of SIGNALQ_WEBHOOK_ALLOW_HOSTS does not cover; list ${host} or ${address} there if it is meant to be called, or fix the item's url`);
+    }
+  }
+  return (_hostname, options, callback) => {
+    const wanted = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
+    const usable = wanted ? addresses.filter((a) => a.family === wanted) : addresses;
+    if (usable.length === 0) {
+      const err: NodeJS.ErrnoException = new Error(`${host} has no IPv${wanted} address among the checked ones (${addresses.map((a) => a.address).join(', ')})`);
+      err.code = 'ENOTFOUND';
+      return callback(err, '');
+    }
+    if (options.all) callback(null, usable);
+    else callback(null, usable[0].address, usable[0].family);
+  };
+}
+
+/** Every address of `host` (dns.lookup, as connections use: /etc/hosts included). */
+function lookupAll(host: string): Promise<LookupAddress[]> {
+  return new Promise((resolve, reject) => dnsLookup(host, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (a name lookup cannot be cancelled, only no longer waited for). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new Error(`${what} was aborted`));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** "loopback", "private", "link-local" or "unspecified" for an address the allow-list must name, else null. */
+function internalKind(address: string): string | null {
+  const a = normalizeAddress(address);
+  if (!a) return null;
+  const type = isIP(a) === 4 ? 'ipv4' : 'ipv6';
+  return INTERNAL_RANGES.find(([, list]) => list.check(a, type))?.[0] ?? null;
+}
+
+/**
+ * An IP address in one spelling (brackets dropped, IPv6 compressed and lower-case, IPv4-mapped IPv6 as IPv4), or
+ * '' when `value` is not an address.
+ */
+function normalizeAddress(value: string): string {
+  // A zone (`fe80::1%eth0`) names the interface, not another address.
+  const bare = bareHost(value.trim()).replace(/%.*$/, '');
+  const family = isIP(bare);
+  if (family === 4) return bare;
+  if (family !== 6) return '';
+  const v6 = bareHost(new URL(`http://[${bare}]/`).hostname);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+  if (!mapped) return v6;
+  const [hi, lo] = [parseInt(mapped[1], 16), parseInt(mapped[2], 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** A URL's hostname without the brackets of an IPv6 address. */
+function bareHost(hostname: string): string {
+  return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
+}
+
+function blockList(ranges: Array<[network: string, prefix: number, type: 'ipv4' | 'ipv6']>): BlockList {
+  const list = new BlockList();
+  for (const [network, prefix, type] of ranges) list.addSubnet(network, prefix, type);
+  return list;
 }
 
 /** The URL for messages: without credentials or query string, which often carry secrets (item results are shown to operators). */
@@ -168,22 +368,64 @@ function shownUrl(url: URL): string {
   return `${url.origin}${url.pathname}`;
 }
 
-/** A short, one-line excerpt of an error answer's body (receivers often say why there), or ''. */
-async function snippet(res: Response): Promise<string> {
-  try {
-    const text = (await res.text()).replace(/\s+/g, ' ').trim();
-    return text ? `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}` : '';
-  } catch {
-    return '';
-  }
+/** A header's first value, or null. */
+function headerValue(value: string | string[] | undefined): string | null {
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
-/** fetch() reports "fetch failed" and hides the reason (ECONNREFUSED, DNS, TLS) in `cause`. */
+/**
+ * Reads at most `maxBytes` of an answer's body, within `signal`. Past the limit, on abort or on an error it stops
+ * and destroys the answer (closing its connection), so a huge or endless body costs neither memory nor time.
+ * Never rejects: `complete` says whether the whole body arrived.
+ */
+function readUpTo(res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<{ bytes: Buffer; complete: boolean }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (complete: boolean) => {
+      if (settled) return;
+      settled = true;
+      res.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      if (!complete) res.destroy();
+      const bytes = Buffer.concat(chunks);
+      resolve({ bytes: bytes.length > maxBytes ? bytes.subarray(0, maxBytes) : bytes, complete });
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= maxBytes) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onError = () => finish(false);
+    const onClose = () => finish(res.complete);
+    const onAbort = () => finish(false);
+    res.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+  });
+}
+
+/** A short, one-line excerpt of an error answer's body (receivers often say why there), or ''. Reads a few KB at most. */
+async function snippet(res: IncomingMessage, signal: AbortSignal): Promise<string> {
+  const { bytes } = await readUpTo(res, SNIPPET_BYTES, signal);
+  // stream: true leaves out a character cut in half at the end of what was read.
+  const text = new TextDecoder().decode(bytes, { stream: true }).replace(/\s+/g, ' ').trim();
+  return text ? `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}` : '';
+}
+
+/** A connection error's reason (ECONNREFUSED, DNS, TLS); trying several addresses gives an AggregateError of them. */
 function networkCause(err: unknown): string {
-  const e = err as { message?: string; cause?: { message?: string; code?: string } };
-  return e?.cause?.message || e?.cause?.code || e?.message || String(err);
+  const e = err as { message?: string; code?: string; errors?: Array<{ message?: string }> };
+  if (Array.isArray(e?.errors) && e.errors.length) return e.errors.map((x) => x?.message ?? String(x)).join('; ');
+  return e?.message || e?.code || String(err);
 }
 
+const fromEnv = webhookOptionsFromEnv();
+const warning = webhookStartupWarning(fromEnv);
+// Once per process: the module is evaluated once however often it is imported.
+if (warning) process.stderr.write(`signalq: warning: ${warning}\n`);
 
 /** The `webhook` handler, configured from the environment (see the header of this file). */
-export default createWebhookHandler(webhookOptionsFromEnv());
+export default createWebhookHandler(fromEnv);
