@@ -17,34 +17,67 @@ export const MAX_BACKOFF_MS = 365 * 86_400_000;
 /** The embedded default when `SIGNALQ_DB` is unset. */
 export const DEFAULT_DB_URL = 'sqlite:var/signalq.sqlite';
 
+/** Where the queue lives. `url` holds the password: print `display`, which shows it as `***`. */
 export type DatabaseTarget =
   | { dialect: 'mysql'; url: string; display: string }
   | { dialect: 'sqlite'; filename: string; display: string };
 
 /**
+ * `url` with its password replaced by `***`, for anything printed (stderr ends up in logs). Works on text that does
+ * not parse as a URL too, erring on the side of hiding: everything from the first `:` after the scheme to the last
+ * `@` goes, and with no `@`, a "port" that is not one (a password whose `@` went missing).
+ */
+export function redactUrl(url: string): string {
+  const scheme = url.indexOf('://');
+  const start = scheme >= 0 ? scheme + 3 : 0;
+  const at = url.lastIndexOf('@');
+  if (at >= start) {
+    const colon = url.indexOf(':', start);
+    return colon >= 0 && colon < at ? `${url.slice(0, colon + 1)}***${url.slice(at)}` : url;
+  }
+  if (scheme < 0) return url;
+  const m = /^([^/?#]*?:)([^/?#]*)/.exec(url.slice(start));
+  if (!m || (/^\d{1,5}$/.test(m[2]) && Number(m[2]) <= 65_535)) return url;
+  return `${url.slice(0, start)}${m[1]}***${url.slice(start + m[0].length)}`;
+}
+
+/**
  * Parses a database address: `mysql://user:pass@host:port/db` (MySQL 8.0.1+ or MariaDB 10.6+) or
  * `sqlite:path/to/file.sqlite` (`sqlite::memory:` for a throwaway database).
  * Default: `SIGNALQ_DB`, else `sqlite:var/signalq.sqlite`.
+ * Every problem with the address is a `UsageError`; no message, nor `display`, shows the password (it is `***`).
  */
 export function parseDatabaseUrl(url: string = process.env.SIGNALQ_DB || DEFAULT_DB_URL): DatabaseTarget {
   const trimmed = url.trim();
+  const shown = JSON.stringify(redactUrl(trimmed));
   if (/^mysql2?:\/\//i.test(trimmed) || /^mariadb:\/\//i.test(trimmed)) {
+    const normalized = trimmed.replace(/^\w+:/, 'mysql:');
     let parsed: URL;
     try {
-      parsed = new URL(trimmed.replace(/^\w+:/, 'mysql:'));
+      parsed = new URL(normalized);
     } catch {
-      throw new UsageError(`database URL ${JSON.stringify(url)} is not a valid URL; use mysql://user:password@host:3306/database`);
+      throw new UsageError(`database URL ${shown} is not a valid URL; use mysql://user:password@host:3306/database (write @ : / # ? in the password as %40 %3A %2F %23 %3F)`);
     }
     if (!parsed.pathname || parsed.pathname === '/') {
-      throw new UsageError(`database URL ${JSON.stringify(url)} names no database; add it, as in mysql://root@127.0.0.1:3306/test`);
+      throw new UsageError(`database URL ${shown} names no database; add it, as in mysql://root@127.0.0.1:3306/test`);
     }
-    const display = `mysql://${parsed.username ? decodeURIComponent(parsed.username) + '@' : ''}${parsed.host}${parsed.pathname}`;
+    // The driver decodes these and would fail at connect time (an exit 1 that looks like the server's fault).
+    const parts: [string, string][] = [['user', parsed.username], ['password', parsed.password], ['host', parsed.hostname], ['database name', parsed.pathname.slice(1)]];
+    for (const [what, text] of parts) {
+      try {
+        decodeURIComponent(text);
+      } catch {
+        throw new UsageError(`database URL ${shown} has a bad %-escape in its ${what}; write a literal % as %25`);
+      }
+    }
+    // From the text as given, not the parsed parts: an unescaped / in a password parses as a port and a path.
+    const display = redactUrl(normalized).replace(/[?#].*$/s, '');
     return { dialect: 'mysql', url: parsed.toString(), display };
   }
   const m = /^sqlite3?:(?:\/\/)?(.+)$/i.exec(trimmed);
   if (m) return { dialect: 'sqlite', filename: m[1], display: `sqlite:${m[1]}` };
   throw new UsageError(
-    `database URL ${JSON.stringify(url)} is not understood; use mysql://user@host:3306/database or sqlite:path/to/file.sqlite (SIGNALQ_DB)`,
+    `database URL ${shown} is not understood; use mysql://user@host:3306/database or sqlite:path/to/file.sqlite (SIGNALQ_DB)`,
   );
 }
 

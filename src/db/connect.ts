@@ -74,14 +74,45 @@ export function isConnectionError(err: unknown): boolean {
   return /connect(ion)? (refused|lost|closed)|Connection lost|Can't add new command when connection is in closed state|Pool is closed/i.test(e.message ?? '');
 }
 
-/** A one-line explanation of why the database could not be used, naming the URL and what to check. */
+/**
+ * A one-line explanation of why the database could not be used, naming the URL (password as `***`) and what to do:
+ * a refused login and a missing database each get their own advice, since starting the server fixes neither.
+ */
 export function describeConnectionError(target: DatabaseTarget, err: unknown): string {
   const e = err as { code?: string; message?: string };
-  const reason = e?.code ? `${e.code}${e.message && !e.message.includes(e.code) ? ': ' + e.message : ''}` : (e?.message ?? String(err));
+  let reason = (e?.code ? `${e.code}${e.message && !e.message.includes(e.code) ? ': ' + e.message : ''}` : (e?.message ?? String(err))).split('\n')[0];
   if (target.dialect === 'mysql') {
-    return `cannot reach the database ${target.display} (${reason.split('\n')[0]}); check that MySQL/MariaDB is running and the URL in SIGNALQ_DB is right (e.g. start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd)`;
+    const decode = (s: string) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    };
+    let database = '';
+    try {
+      const u = new URL(target.url);
+      database = decode(u.pathname.slice(1));
+      // stderr ends up in logs: the password goes even if a driver's message quotes it.
+      for (const secret of new Set([u.password, decode(u.password)])) if (secret) reason = reason.split(secret).join('***');
+    } catch {
+      // parseDatabaseUrl made target.url, so it parses; a hand-made target keeps the plain message.
+    }
+    const db = `the database ${target.display}`;
+    const inUrl = 'the URL (SIGNALQ_DB or --db)';
+    const ident = /^[A-Za-z0-9_$]+$/.test(database) ? database : `\`${database.replace(/`/g, '``')}\``;
+    switch (e?.code) {
+      case 'ER_ACCESS_DENIED_ERROR':
+      case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR': // MariaDB's answer for some unknown users
+        return `cannot log in to ${db} (${reason}); check the user and password in ${inUrl}`;
+      case 'ER_DBACCESS_DENIED_ERROR':
+        return `cannot use ${db} (${reason}); check the user and password in ${inUrl}, or grant the account the server names that database (GRANT ALL ON ${ident}.* TO that account)`;
+      case 'ER_BAD_DB_ERROR':
+        return `${db} does not exist (${reason}); create it: CREATE DATABASE ${ident}, or fix the name in ${inUrl}`;
+    }
+    return `cannot reach ${db} (${reason}); check that MySQL/MariaDB is running and the URL in SIGNALQ_DB is right (e.g. start it with: start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd)`;
   }
-  return `cannot open the database ${target.display} (${reason.split('\n')[0]}); check that the path is writable`;
+  return `cannot open the database ${target.display} (${reason}); check that the path is writable`;
 }
 
 /** MySQL 8.0.1 and MariaDB 10.6 are the first with `SKIP LOCKED`. Returns null when fine, else why not. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createQueue, type Queue } from '../../src/queue/queue.ts';
-import { DIALECTS, dropCreatedDatabases, freshDatabase, type Dialect } from '../helpers/databases.ts';
+import { DIALECTS, MYSQL_URL, dropCreatedDatabases, freshDatabase, type Dialect } from '../helpers/databases.ts';
 import { fixtureHandlers, hasStackTrace, linesOf, runCli, startCli, waitFor, type CliResult, type RunningCli } from './cli-helpers.ts';
 
 const BASIC = fixtureHandlers('handlers-basic');
@@ -174,6 +174,42 @@ describe('signalq usage errors', () => {
       expectOneLineError(r, 1, /check that/);
       expect(r.stderr).toContain(url);
     }
+  });
+
+  it('a malformed database URL: exit 2, one line, the password never printed (--db and SIGNALQ_DB)', async () => {
+    const urls = [
+      'mysql://root:s3cretpw@127.0.0.1:notaport/test',
+      'mysql://root:s3cretpw/127.0.0.1:3306/test',
+      'mysql://ro%zzot:s3cretpw@127.0.0.1:3306/test',
+      'mysql://root:s3cretpw%zz@127.0.0.1:3306/test',
+      'mysql://root:s3cretpw@127.0.0.1:3306/te%zzst',
+      'mysql://root:s3cretpw@ho%zzst:3306/test',
+    ];
+    const limit = pLimit(3);
+    const results = await Promise.all(urls.flatMap((url) => [
+      limit(() => runCli(['stats', '--db', url], { killAfterMs: 30_000 })),
+      limit(() => runCli(['enqueue', 'job', '{}'], { env: { SIGNALQ_DB: url }, killAfterMs: 30_000 })),
+    ]));
+    for (const r of results) {
+      expectOneLineError(r, 2, /^signalq: database URL "mysql:\/\/ro(ot|%zzot):\*\*\*[@/].*(is not a valid URL|has a bad %-escape)/);
+      expect(r.stderr).not.toMatch(/s3c|retpw/);
+    }
+  });
+
+  it('MySQL refusing the login or missing the database: exit 1, one line with advice of its own, no password', async () => {
+    const wrongUser = new URL(MYSQL_URL);
+    wrongUser.username = 'signalq_no_such_user';
+    wrongUser.password = 's3cretpw';
+    const missingDb = new URL(MYSQL_URL);
+    missingDb.pathname = `/signalq_missing_${process.pid}`;
+    const [denied, missing] = await Promise.all([
+      runCli(['stats', '--db', wrongUser.toString()], { killAfterMs: 30_000 }),
+      runCli(['enqueue', 'job', '{}', '--db', missingDb.toString()], { killAfterMs: 30_000 }),
+    ]);
+    expectOneLineError(denied, 1, /cannot log in to the database mysql:\/\/signalq_no_such_user:\*\*\*@.*ER_ACCESS_DENIED_ERROR.*; check the user and password in the URL/);
+    expect(denied.stderr).not.toMatch(/s3cretpw|start-stop-daemon/);
+    expectOneLineError(missing, 1, new RegExp(`ER_BAD_DB_ERROR.*; create it: CREATE DATABASE signalq_missing_${process.pid}\\b`));
+    expect(missing.stderr).not.toMatch(/start-stop-daemon/);
   });
 
   it('a SQLite path that cannot be created: exit 1, one line naming the database and what to check', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/errors.ts';
 import { MAX_RUN_AT_MS, serializePayload, validateEnqueueOptions, validateTypeName } from '../../src/queue/validate.ts';
-import { parseDatabaseUrl, resolveOptions } from '../../src/config.ts';
-import { checkServerVersion } from '../../src/db/connect.ts';
+import { parseDatabaseUrl, redactUrl, resolveOptions } from '../../src/config.ts';
+import { checkServerVersion, describeConnectionError } from '../../src/db/connect.ts';
 import { validateHandler } from '../../src/queue/handlers.ts';
 import { parseDuration, parseInteger, parseJsonArgument, parseJsonPayload, stripBom } from '../../src/cli/parse.ts';
 
@@ -67,6 +67,77 @@ describe('parseDatabaseUrl', () => {
     expect(parseDatabaseUrl('sqlite:var/x.sqlite')).toMatchObject({ dialect: 'sqlite', filename: 'var/x.sqlite' });
     expect(() => parseDatabaseUrl('postgres://x/y')).toThrow(/is not understood; use mysql:/);
     expect(() => parseDatabaseUrl('mysql://host')).toThrow(/names no database/);
+  });
+  it('shows the password as *** in display, and leaves the query (driver options) out', () => {
+    expect(parseDatabaseUrl('mysql://u:secret@h:3306/db').display).toBe('mysql://u:***@h:3306/db');
+    expect(parseDatabaseUrl('mariadb://u:s%40cret@h/db?ssl=x').display).toBe('mysql://u:***@h/db');
+    expect(parseDatabaseUrl('mysql://u@h/db').display).toBe('mysql://u@h/db');
+    // An unescaped / in the password makes a URL that parses (host "root", port 12): still nothing of it is shown.
+    expect(parseDatabaseUrl('mysql://root:12/34@host/db').display).toBe('mysql://root:***@host/db');
+  });
+  it('refuses every malformed mysql URL as a usage error that never shows the password', () => {
+    const cases: [string, RegExp][] = [
+      ['mysql://root:s3cretpw@127.0.0.1:notaport/test', /^database URL "mysql:\/\/root:\*\*\*@127\.0\.0\.1:notaport\/test" is not a valid URL/],
+      ['mysql://root:s3cretpw@127.0.0.1:99999/test', /is not a valid URL/],
+      ['mysql://root:s3cretpw@/test', /is not a valid URL/],
+      ['mysql://root:s3c#retpw@127.0.0.1/test', /"mysql:\/\/root:\*\*\*@127\.0\.0\.1\/test" is not a valid URL/],
+      ['mysql://root:s3cretpw/127.0.0.1/test', /"mysql:\/\/root:\*\*\*\/127\.0\.0\.1\/test" is not a valid URL/],
+      ['mysql://ro%zzot:s3cretpw@127.0.0.1:3306/test', /has a bad %-escape in its user; write a literal % as %25/],
+      ['mysql://root:s3cretpw%zz@127.0.0.1:3306/test', /^database URL "mysql:\/\/root:\*\*\*@127\.0\.0\.1:3306\/test" has a bad %-escape in its password/],
+      ['mysql://root:s3cretpw@ho%zzst:3306/test', /has a bad %-escape in its host/],
+      ['mysql://root:s3cretpw@127.0.0.1:3306/te%zzst', /has a bad %-escape in its database name/],
+      ['mysql://root:s3cretpw@127.0.0.1:3306', /names no database/],
+      ['postgres://root:s3cretpw@h/db', /^database URL "postgres:\/\/root:\*\*\*@h\/db" is not understood/],
+      ['mysql:root:s3cretpw@h/db', /is not understood/],
+    ];
+    for (const [url, pattern] of cases) {
+      let err: unknown;
+      try {
+        parseDatabaseUrl(url);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, url).toBeInstanceOf(UsageError);
+      expect((err as Error).message, url).toMatch(pattern);
+      expect((err as Error).message, url).not.toMatch(/s3c|retpw/);
+    }
+  });
+});
+
+describe('redactUrl', () => {
+  it('hides from the first : after the scheme to the last @, or a port that is not one, erring on the side of hiding', () => {
+    expect(redactUrl('mysql://root:pw@h:3306/db')).toBe('mysql://root:***@h:3306/db');
+    expect(redactUrl('mysql://root@h:3306/db')).toBe('mysql://root@h:3306/db');
+    expect(redactUrl('mysql://root:p@ss:w@rd@h/db')).toBe('mysql://root:***@h/db');
+    expect(redactUrl('mysql://root:pw@h/d@b')).toBe('mysql://root:***@b');
+    expect(redactUrl('mysql://root:pw/h/db')).toBe('mysql://root:***/h/db');
+    expect(redactUrl('mysql://h:3306/db')).toBe('mysql://h:3306/db');
+    expect(redactUrl('root:pw@h/db')).toBe('root:***@h/db');
+    expect(redactUrl('sqlite:var/q.sqlite')).toBe('sqlite:var/q.sqlite');
+  });
+});
+
+describe('describeConnectionError', () => {
+  const target = parseDatabaseUrl('mysql://app:s3cretpw@127.0.0.1:3306/orders');
+  const fail = (code: string, message: string) => describeConnectionError(target, Object.assign(new Error(message), { code }));
+  it('tells a refused login from a server that is down, and never shows the password', () => {
+    const denied = fail('ER_ACCESS_DENIED_ERROR', "Access denied for user 'app'@'127.0.0.1' (using password: YES)");
+    expect(denied).toMatch(/^cannot log in to the database mysql:\/\/app:\*\*\*@127\.0\.0\.1:3306\/orders \(ER_ACCESS_DENIED_ERROR: Access denied/);
+    expect(denied).toMatch(/check the user and password in the URL/);
+    expect(denied).not.toMatch(/start/);
+    expect(fail('ER_ACCESS_DENIED_NO_PASSWORD_ERROR', "Access denied for user 'nobody'@'127.0.0.1'")).toMatch(/^cannot log in .*; check the user and password in the URL/);
+    const dbDenied = fail('ER_DBACCESS_DENIED_ERROR', "Access denied for user 'app'@'%' to database 'orders'");
+    expect(dbDenied).toMatch(/check the user and password in the URL.*GRANT ALL ON orders\.\* TO/);
+    expect(dbDenied).not.toMatch(/start/);
+    expect(fail('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:3306')).toMatch(/check that MySQL\/MariaDB is running.*start-stop-daemon/);
+    expect(fail('ECONNRESET', 'mysql://app:s3cretpw@127.0.0.1:3306/orders went away')).not.toMatch(/s3cretpw/);
+  });
+  it('says to create a database that does not exist', () => {
+    const missing = fail('ER_BAD_DB_ERROR', "Unknown database 'orders'");
+    expect(missing).toMatch(/^the database mysql:\/\/app:\*\*\*@127\.0\.0\.1:3306\/orders does not exist \(ER_BAD_DB_ERROR: Unknown database 'orders'\); create it: CREATE DATABASE orders/);
+    expect(missing).not.toMatch(/start/);
+    const odd = describeConnectionError(parseDatabaseUrl('mysql://u@h/my-db'), { code: 'ER_BAD_DB_ERROR', message: 'x' });
+    expect(odd).toMatch(/CREATE DATABASE `my-db`/);
   });
 });
 
