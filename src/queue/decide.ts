@@ -3,6 +3,7 @@
  */
 import type { ItemStatus, Results } from '../types.ts';
 import { retryDelayMs, type BackoffPolicy } from './backoff.ts';
+import { MAX_RUN_AT_MS } from './validate.ts';
 
 /** One handler's outcome in this trial. */
 export interface HandlerOutcome {
@@ -46,6 +47,9 @@ export function decideAfterTrial(
   if (failed.length === 0) return { status: 'done', results, runAt: item.runAt };
   const trialsMade = item.trials + 1;
   if (failed.some((o) => o.permanent) || trialsMade >= item.maxTrials) return { status: 'error', results, runAt: item.runAt };
-  const asked = Math.max(0, ...failed.map((o) => o.retryAfterMs ?? 0));
-  return { status: 'need_retry', results, runAt: now + Math.max(asked, retryDelayMs(trialsMade, backoff, random)) };
+  const asked = Math.max(0, ...failed.map((o) => (Number.isFinite(o.retryAfterMs) ? o.retryAfterMs! : 0)));
+  // A handler may ask for any delay (RetryLaterError(msg, 1e19)); the run time stays one a Date and the
+  // database can hold, or the item's outcome could never be written.
+  const runAt = Math.min(MAX_RUN_AT_MS, now + Math.max(asked, retryDelayMs(trialsMade, backoff, random)));
+  return { status: 'need_retry', results, runAt };
 }

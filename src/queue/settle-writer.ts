@@ -10,7 +10,9 @@
 import type { Knex } from 'knex';
 import { readResults, settleItems, writeResults, type Settlement } from '../db/items.ts';
 import type { Signals } from '../signals.ts';
-import type { Item } from '../types.ts';
+import type { Item, Results } from '../types.ts';
+import { isTransientLockError } from '../db/dialect.ts';
+import { messageOf } from '../errors.ts';
 import type { Decision } from './decide.ts';
 
 /** One item's outcome waiting to be written. */
@@ -38,6 +40,12 @@ export interface SettleCounts {
 }
 
 const MAX_RETRY_DELAY_MS = 5_000;
+/**
+ * Results text per settle statement: well under MySQL's max_allowed_packet (16 MiB on MariaDB 10.11, 4 MiB on
+ * older servers). 500 items of 8 handlers with long error messages would pass it, and the server answers a
+ * statement over the limit by closing the connection, which looks like an outage.
+ */
+const SETTLE_CHUNK_CHARS = 2 * 1024 * 1024;
 
 /** One claim of one item: the same item may be held here under a claim that was lost and under its next one. */
 const partialKey = (e: { id: number; token: string }) => `${e.id}:${e.token}`;
@@ -49,6 +57,8 @@ export class SettleWriter {
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
+  /** Outcomes written (or given up) while isolating a refused one, so a retry of their group leaves them out. */
+  private readonly written = new WeakSet<PendingSettlement>();
   /** Outcome counts per claim token, read by the batch when it ends. */
   readonly counts = new Map<string, SettleCounts>();
 
@@ -107,16 +117,16 @@ export class SettleWriter {
     while (this.hasWork) {
       const partials = [...this.partials.values()];
       this.partials.clear();
-      const group = this.waiting.splice(0, this.flushSize);
+      const group = this.takeGroup();
       try {
-        await writeResults(this.knex, partials.map((p) => ({ id: p.id, token: p.token, results: p.results() })));
-        const written = await settleItems(this.knex, group, this.now());
-        this.report(group, await this.lostOf(group, written));
+        await this.writePartials(partials);
+        await this.writeGroup(group);
         delay = 50;
       } catch (error) {
-        // Keep the outcomes and try again: the claim still holds until its lease runs out, and the fence makes a
-        // late write harmless. A partial is kept only if nothing newer for its item arrived meanwhile.
-        this.waiting.unshift(...group);
+        // The database is away (or busy): keep the outcomes and try again. The claim still holds until its lease
+        // runs out, and the fence makes a late write harmless. A partial is kept only if nothing newer for its
+        // item arrived meanwhile; outcomes already written while isolating a refused one are not kept.
+        this.waiting.unshift(...group.filter((s) => !this.written.has(s)));
         const settling = new Set(this.waiting.map(partialKey));
         for (const p of partials) if (!this.partials.has(partialKey(p)) && !settling.has(partialKey(p))) this.partials.set(partialKey(p), p);
         this.signals.emit('databaseError', { error: error as Error, during: 'writing outcomes', retryInMs: delay });
@@ -126,10 +136,102 @@ export class SettleWriter {
     }
   }
 
+  /** The next statement's worth of outcomes: up to `flushSize` items and about `SETTLE_CHUNK_CHARS` of results. */
+  private takeGroup(): PendingSettlement[] {
+    let n = 0;
+    let chars = 0;
+    while (n < this.waiting.length && n < this.flushSize && (n === 0 || chars + this.waiting[n].results.length <= SETTLE_CHUNK_CHARS)) {
+      chars += this.waiting[n].results.length;
+      n++;
+    }
+    return this.waiting.splice(0, n);
+  }
+
+  /** Partial results are a head start, not an outcome: when the database refuses them, they are dropped. */
+  private async writePartials(partials: PartialResults[]): Promise<void> {
+    try {
+      await writeResults(this.knex, partials.map((p) => ({ id: p.id, token: p.token, results: p.results() })));
+    } catch (error) {
+      if (!(await this.refusedWhileUp(error))) throw error;
+      this.signals.emit('databaseError', { error: error as Error, during: 'writing partial results (dropped; the final outcome carries them)', retryInMs: 0 });
+    }
+  }
+
+  /**
+   * Writes a group of outcomes. When the database is up but refuses the statement, the fault is in the group
+   * (a value it cannot store, a statement over its packet limit): the group is split until the item at fault is
+   * alone, and that item is settled as failed with the reason. Retrying such a statement would never succeed,
+   * and its items would stay `in_progress` with their leases renewed for ever.
+   */
+  private async writeGroup(group: PendingSettlement[]): Promise<void> {
+    if (group.length === 0) return;
+    try {
+      const written = await settleItems(this.knex, group, this.now());
+      this.report(group, await this.lostOf(group, written));
+    } catch (error) {
+      if (!(await this.refusedWhileUp(error))) throw error;
+      if (group.length > 1) {
+        const half = Math.ceil(group.length / 2);
+        await this.writeGroup(group.slice(0, half));
+        await this.writeGroup(group.slice(half));
+        return;
+      }
+      await this.settleRefused(group[0], error);
+    }
+  }
+
+  /**
+   * One item whose outcome the database refuses while it answers everything else: tried again twice (a refusal
+   * that a blip of the connection caused does not repeat), then settled as `error` with its earlier results and
+   * the reason under `signalq`. If even that is refused, it is given up here: its lease runs out and the item is
+   * taken back like any other.
+   */
+  private async settleRefused(s: PendingSettlement, reason: unknown): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        this.report([s], await this.lostOf([s], await settleItems(this.knex, [s], this.now())));
+        return;
+      } catch (error) {
+        if (!(await this.refusedWhileUp(error))) throw error;
+        reason = error;
+      }
+    }
+    const results: Results = {
+      ...s.item.results,
+      signalq: { ok: false, error: `the database refused this trial's outcome (${messageOf(reason).slice(0, 500)}); retry the item once the cause is fixed`, at: new Date(this.now()).toISOString(), runs: 1 },
+    };
+    const decision: Decision = { status: 'error', results, runAt: s.item.runAt.getTime() };
+    const failed: PendingSettlement = { ...s, status: 'error', runAt: decision.runAt, results: JSON.stringify(results), decision };
+    try {
+      this.report([failed], await this.lostOf([failed], await settleItems(this.knex, [failed], this.now())));
+      this.written.add(s);
+    } catch (error) {
+      if (!(await this.refusedWhileUp(error))) throw error;
+      this.signals.emit('databaseError', { error: error as Error, during: `writing item ${s.id}'s outcome (given up: its lease will run out and it will be tried again)`, retryInMs: 0 });
+      this.report([s], new Set([s.id]));
+    }
+  }
+
+  /**
+   * True when a failed write was refused by a database that is up (it answers `SELECT 1` right after): the write
+   * itself is at fault and trying it again will not help. Lock conflicts are the database being busy, not a refusal.
+   */
+  private async refusedWhileUp(error: unknown): Promise<boolean> {
+    if (isTransientLockError(error)) return false;
+    try {
+      await this.knex.raw('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Counts and announces what was written; `lost` holds the ids whose claim had been taken over. */
   private report(group: PendingSettlement[], lost: Set<number>): void {
     const perToken = new Map<string, number>();
     for (const s of group) {
+      this.written.add(s);
       perToken.set(s.token, (perToken.get(s.token) ?? 0) + 1);
       const c = this.countsFor(s.token);
       if (lost.has(s.id)) c.lost++;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideAfterTrial } from '../../src/queue/decide.ts';
 import { retryDelayMs } from '../../src/queue/backoff.ts';
+import { MAX_RUN_AT_MS } from '../../src/queue/validate.ts';
 
 const policy = { baseMs: 1000, maxMs: 60_000 };
 const now = Date.UTC(2026, 0, 1);
@@ -51,4 +52,15 @@ describe('decideAfterTrial with a requested retry time', () => {
     expect(decideAfterTrial(item, [{ name: 'a', ok: false, retryAfterMs: 30_000 }], now, policy, () => 0).runAt).toBe(now + 30_000);
     expect(decideAfterTrial(item, [{ name: 'a', ok: false, retryAfterMs: 10 }], now, policy, () => 0).runAt).toBe(now + 500);
   });
+
+  it('keeps the next run time within what a Date and the database hold, however long a handler asks to wait', () => {
+    for (const retryAfterMs of [1e19, Number.MAX_VALUE, Infinity, NaN]) {
+      const d = decideAfterTrial({ trials: 0, maxTrials: 3, runAt: now, results: {} }, [{ name: 'a', ok: false, error: 'later', retryAfterMs }], now, policy, () => 0);
+      expect(d.status).toBe('need_retry');
+      expect(Number.isFinite(d.runAt)).toBe(true);
+      expect(d.runAt).toBeLessThanOrEqual(MAX_RUN_AT_MS);
+      expect(new Date(d.runAt).toISOString()).toMatch(/^[+-]?\d+-/);
+    }
+  });
 });
+
