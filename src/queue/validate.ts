@@ -41,7 +41,7 @@ export function serializePayload(payload: unknown, maxBytes: number, where = 'pa
 }
 
 /** The refusal of a payload nested deeper than `MAX_PAYLOAD_DEPTH`, naming the payload (the full path would be hundreds of characters). */
-export function tooDeepError(where: string): UsageError {
+function tooDeepError(where: string): UsageError {
   return new UsageError(`${where} nests arrays and objects deeper than ${MAX_PAYLOAD_DEPTH} levels; flatten it (or store it elsewhere and enqueue a reference)`);
 }
 
