@@ -1,20 +1,94 @@
 /**
  * Applies the migrations in `migrations/` (the same ones `npx knex migrate:latest` applies).
+ *
+ * Every command and every queue brings the schema up to date, so several processes often start on a fresh
+ * database at once. knex's own migration lock is a row that it checks and then takes, and it creates that row with
+ * a check-then-insert: processes starting together on MySQL failed with "migrations table is locked", and could
+ * leave two lock rows, after which every migration failed until `knex migrate:unlock`. So on MySQL the whole
+ * migration (knex's table set-up included) runs under a server-side named lock (GET_LOCK) for this database:
+ * one process migrates, the others wait for it and then find nothing to do. SQLite has no such lock: there a
+ * migration that meets another one (a table that now exists, knex's lock taken) waits and looks again.
  */
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import { DatabaseError } from '../errors.ts';
+import { dialectOf } from './dialect.ts';
 
 /** Absolute path of the migrations folder. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 const CONFIG: Knex.MigratorConfig = { directory: MIGRATIONS_DIR, loadExtensions: ['.ts'] };
+const LOCK_TABLE = 'knex_migrations_lock';
+/** How long a process waits for another one's migration before giving up, in seconds. */
+const MIGRATION_WAIT_S = 120;
 
 /**
- * Brings the schema up to date. Returns the names of the migrations it applied. Every command calls this, so
- * the common case (nothing to do) only reads the migrations table and takes no lock.
+ * Brings the schema up to date. Returns the names of the migrations it applied. In the common case (nothing to
+ * do) it only reads the migrations table.
  */
 export async function migrateToLatest(knex: Knex): Promise<string[]> {
+  if (dialectOf(knex) === 'sqlite') return applyPendingWhenFree(knex);
+  if (await isUpToDate(knex)) return [];
+  // The named lock belongs to one connection: a transaction keeps that connection for the whole migration,
+  // which runs on the pool's other connections.
+  return knex.transaction(async (held) => {
+    const [rows] = await held.raw("SELECT GET_LOCK(CONCAT('signalq-migrate:', LEFT(DATABASE(), 48)), ?) AS got", [MIGRATION_WAIT_S]);
+    if (Number(rows[0].got) !== 1) {
+      throw new DatabaseError(`another process has been migrating this database for over ${MIGRATION_WAIT_S} s; wait for it, or look for a stuck migration in SHOW PROCESSLIST`);
+    }
+    try {
+      await removeDuplicateLockRows(knex);
+      await freeKilledLock(knex);
+      return await applyPending(knex);
+    } finally {
+      await held.raw("SELECT RELEASE_LOCK(CONCAT('signalq-migrate:', LEFT(DATABASE(), 48)))");
+    }
+  });
+}
+
+/** True when every migration is applied: read without creating knex's tables (which only a migration may do). */
+async function isUpToDate(knex: Knex): Promise<boolean> {
+  if (!(await knex.schema.hasTable('knex_migrations')) || !(await knex.schema.hasTable(LOCK_TABLE))) return false;
+  const [, pending] = await knex.migrate.list(CONFIG);
+  return pending.length === 0;
+}
+
+/**
+ * Knex's lock is one row; the check-then-insert that creates it could leave two, after which knex could never take
+ * it. Keeps one (a set one if any, since someone may hold it) and removes the free extras.
+ */
+async function removeDuplicateLockRows(knex: Knex): Promise<void> {
+  if (!(await knex.schema.hasTable(LOCK_TABLE))) return;
+  const rows: { index: number; is_locked: number }[] = await knex(LOCK_TABLE).select('index', 'is_locked').orderBy('index');
+  if (rows.length < 2) return;
+  const keep = rows.find((r) => Number(r.is_locked) !== 0) ?? rows[0];
+  await knex(LOCK_TABLE).whereNot('index', keep.index).andWhere('is_locked', 0).delete();
+}
+
+/** Under the named lock no other signalq process is migrating: a set lock was left by a migration that was killed. */
+async function freeKilledLock(knex: Knex): Promise<void> {
+  if (await knex.schema.hasTable(LOCK_TABLE)) await knex(LOCK_TABLE).update({ is_locked: 0 });
+}
+
+/** How long a SQLite migration waits for another process's, in ms. */
+const SQLITE_MIGRATION_WAIT_MS = 10_000;
+
+/** SQLite: applies the pending migrations, waiting while another process applies them. */
+async function applyPendingWhenFree(knex: Knex): Promise<string[]> {
+  const deadline = Date.now() + SQLITE_MIGRATION_WAIT_MS;
+  for (let delay = 20; ; delay = Math.min(500, delay * 2)) {
+    try {
+      await removeDuplicateLockRows(knex);
+      return await applyPending(knex);
+    } catch (err) {
+      const racing = err instanceof DatabaseError || /already exists|SQLITE_BUSY|database is locked/i.test(String((err as Error)?.message));
+      if (!racing || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay + Math.random() * delay));
+    }
+  }
+}
+
+async function applyPending(knex: Knex): Promise<string[]> {
   const [, pending] = await knex.migrate.list(CONFIG);
   if (pending.length === 0) return [];
   try {
