@@ -53,13 +53,20 @@ export class HandlerTimeoutError extends Error {
   override name = 'HandlerTimeoutError';
 }
 
-/** The one-line message of anything thrown (errors thrown as strings or objects included). */
+/**
+ * The one-line message of anything thrown (errors thrown as strings or objects included). Never throws itself,
+ * whatever was thrown (a Proxy whose traps throw, a getter that throws, a message that is not a string).
+ */
 export function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  if (typeof err === 'string') return err;
   try {
+    if (err instanceof Error) return String(err.message || err.name);
+    if (typeof err === 'string') return err;
     return JSON.stringify(err) ?? String(err);
   } catch {
-    return String(err);
+    try {
+      return String(err);
+    } catch {
+      return 'a thrown value that cannot be read';
+    }
   }
 }

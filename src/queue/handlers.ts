@@ -2,11 +2,21 @@
  * Connecting handlers to the `processItem` signal, and running one handler on one item with its timeout.
  */
 import type { Knex } from 'knex';
-import { HandlerTimeoutError, PermanentError, UsageError, messageOf, type RetryLaterError } from '../errors.ts';
+import { HandlerTimeoutError, PermanentError, RetryLaterError, UsageError, messageOf } from '../errors.ts';
 import type { Signals, ProcessItemSignal } from '../signals.ts';
 import type { Handler, HandlerContext, Item } from '../types.ts';
 import type { HandlerOutcome } from './decide.ts';
 import { validateTypeName } from './validate.ts';
+
+/**
+ * Names a handler may not take: its name keys the item's results map, where `__proto__` would set the map's
+ * prototype instead of an entry (the success was dropped and the handler ran again every trial), and `signalq`
+ * holds signalq's own verdicts (a payload that is not JSON, an outcome the database refused).
+ */
+const RESERVED_NAMES = new Map([
+  ['__proto__', 'a results entry of that name would be lost'],
+  ['signalq', "it holds signalq's own verdicts in each item's results"],
+]);
 
 /** Longest error message kept in an item's results. */
 const MAX_ERROR_CHARS = 2000;
@@ -17,6 +27,9 @@ export function validateHandler(h: unknown, where = 'handler'): Handler {
   if (!x || typeof x !== 'object') throw new UsageError(`${where} is ${x === null ? 'null' : typeof x}; export an object { name, types, handle }`);
   if (typeof x.name !== 'string' || !/^[A-Za-z0-9_.:-]{1,100}$/.test(x.name)) {
     throw new UsageError(`${where} has name ${JSON.stringify(x.name)}; give it a name of 1-100 letters, digits or _ . : -`);
+  }
+  if (RESERVED_NAMES.has(x.name)) {
+    throw new UsageError(`handler name "${x.name}" is reserved (${RESERVED_NAMES.get(x.name)}); choose another name`);
   }
   if (x.types !== '*') {
     if (!Array.isArray(x.types) || x.types.length === 0) {
@@ -80,12 +93,13 @@ export async function runHandler(h: Handler, item: Item, attempt: number, timeou
   // The AbortController is made only when the handler reads ctx.signal: most handlers never do, and making one
   // per run was a measurable share of the per-item cost.
   let controller: AbortController | undefined;
+  let timedOut: HandlerTimeoutError | undefined;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const err = new HandlerTimeoutError(`handler "${h.name}" ran past its timeout of ${timeoutMs} ms`);
-      controller?.abort(err);
-      reject(err);
+      timedOut = new HandlerTimeoutError(`handler "${h.name}" ran past its timeout of ${timeoutMs} ms`);
+      controller?.abort(timedOut);
+      reject(timedOut);
     }, timeoutMs);
   });
   try {
@@ -94,18 +108,37 @@ export async function runHandler(h: Handler, item: Item, attempt: number, timeou
       idempotencyKey: `${item.id}:${h.name}`,
       knex,
       get signal() {
-        return (controller ??= new AbortController()).signal;
+        if (!controller) {
+          controller = new AbortController();
+          // First read after the timeout: the run is already over, and the handler must be able to tell.
+          if (timedOut) controller.abort(timedOut);
+        }
+        return controller.signal;
       },
     };
     await Promise.race([Promise.resolve().then(() => h.handle(item, ctx)), timeout]);
     return { name: h.name, ok: true };
   } catch (err) {
-    const outcome: HandlerOutcome = { name: h.name, ok: false, error: messageOf(err).slice(0, MAX_ERROR_CHARS) };
-    if (err instanceof PermanentError || (err as any)?.name === 'PermanentError') outcome.permanent = true;
-    const retryAfter = (err as RetryLaterError)?.delayMs;
-    if ((err as any)?.name === 'RetryLaterError' && Number.isFinite(retryAfter)) outcome.retryAfterMs = retryAfter;
-    return outcome;
+    return failureOf(h.name, err);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The outcome of a run that threw `err`, whatever was thrown: a Proxy whose every trap throws, an object whose
+ * `name` getter throws, a string. Reading what was thrown must never throw in turn, or the item would be left in
+ * progress with its lease renewed for ever.
+ */
+export function failureOf(name: string, err: unknown): HandlerOutcome {
+  const outcome: HandlerOutcome = { name, ok: false, error: messageOf(err).slice(0, MAX_ERROR_CHARS) };
+  try {
+    const kind = err instanceof PermanentError || err instanceof RetryLaterError ? err.name : (err as { name?: unknown })?.name;
+    if (kind === 'PermanentError') outcome.permanent = true;
+    const retryAfter = (err as RetryLaterError)?.delayMs;
+    if (kind === 'RetryLaterError' && typeof retryAfter === 'number' && Number.isFinite(retryAfter)) outcome.retryAfterMs = retryAfter;
+  } catch {
+    // An unreadable thrown value is an ordinary failure.
+  }
+  return outcome;
 }

@@ -129,12 +129,29 @@ export class Processor {
         this.slots(async () => {
           this.started();
           if (this.stopping) unstarted.push(row.id);
-          else if (!(await this.dispatch(row, token))) unstarted.push(row.id);
+          else if (!(await this.dispatchSafely(row, token))) unstarted.push(row.id);
         }),
       ),
     );
     if (unstarted.length > 0) await this.release(token, unstarted);
     return unstarted.length;
+  }
+
+  /**
+   * `dispatch`, with whatever it throws turned into the item's failure: an item whose dispatch fails must still be
+   * settled, or its batch would never end and its lease would be renewed for ever.
+   */
+  private async dispatchSafely(row: ItemRow, token: string): Promise<boolean> {
+    try {
+      return await this.dispatch(row, token);
+    } catch (err) {
+      try {
+        this.decide(itemFromRow(row, true), [{ name: 'signalq', ok: false, error: `running the item failed: ${messageOf(err)}` }], token);
+      } catch {
+        this.settled(token, 1); // cannot even decide: leave it to its lease, which is no longer renewed for it
+      }
+      return true;
+    }
   }
 
   private started(): void {

@@ -41,7 +41,7 @@ export class WorkLoop {
   private wake: (() => void) | null = null;
   /** Something may be runnable now (a wake arrived, possibly while the loop was not sleeping). */
   private woken = false;
-  private readonly inflight = new Set<Promise<BatchSummary>>();
+  private readonly inflight = new Set<Promise<BatchSummary | null>>();
   readonly totals: WorkTotals = { batches: 0, claimed: 0, done: 0, retry: 0, error: 0 };
 
   constructor(private readonly d: WorkLoopDeps) {
@@ -82,7 +82,14 @@ export class WorkLoop {
         const batch = await processor.claimAndDispatch(this.d.batchSize);
         backoff = 100;
         if (batch) {
-          const p = batch.written.then((s) => this.count(s)).finally(() => this.inflight.delete(p));
+          const p = batch.written
+            .then((s) => this.count(s))
+            .catch((error) => {
+              // Never an unhandled rejection (which ends the process): report it and carry on.
+              signals.emit('databaseError', { error: error as Error, during: 'finishing a batch', retryInMs: 0 });
+              return null;
+            })
+            .finally(() => this.inflight.delete(p));
           this.inflight.add(p);
         } else {
           await this.idle();
