@@ -28,11 +28,15 @@ export async function retryOnLockConflict<T>(fn: () => Promise<T>, tries = 8): P
   }
 }
 
-/** The database server's clock, in epoch ms (so leases agree across hosts whose clocks differ). */
+/**
+ * The database server's clock, in epoch ms (so leases agree across hosts whose clocks differ). Read as the
+ * distance from the epoch in UTC, never through the session's local time: `UNIX_TIMESTAMP(NOW(3))` is an hour off
+ * in the hour that repeats when daylight saving time ends, and a worker that synced then took back healthy claims.
+ */
 export async function readServerClock(knex: Knex): Promise<number> {
   if (dialectOf(knex) === 'mysql') {
-    const [rows] = await knex.raw('SELECT UNIX_TIMESTAMP(NOW(3)) AS now');
-    return Math.round(Number(rows[0].now) * 1000);
+    const [rows] = await knex.raw("SELECT TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(3)) AS us");
+    return Math.round(Number(rows[0].us) / 1000);
   }
   return Date.now();
 }
