@@ -35,10 +35,16 @@ export interface WorkLoopDeps {
 
 const MAX_BACKOFF_MS = 10_000;
 const MAX_UNWRITTEN_BATCHES = 3;
+/** Wake datagrams cut an idle sleep short at most once per this many ms (a flood costs at most 500 probes/s). */
+const MIN_HINT_GAP_MS = 2;
 
 export class WorkLoop {
   /** Ends the current sleep early; set while the loop sleeps. */
   private wake: (() => void) | null = null;
+  /** Ends the current idle poll's sleep early (a wake datagram); set only while the loop polls for work. */
+  private hintWake: (() => void) | null = null;
+  /** When a wake datagram last cut an idle sleep short (performance.now()). */
+  private lastHintAt = -Infinity;
   /** Something may be runnable now (a wake arrived, possibly while the loop was not sleeping). */
   private woken = false;
   private readonly inflight = new Set<Promise<BatchSummary | null>>();
@@ -55,7 +61,7 @@ export class WorkLoop {
    */
   async run(): Promise<WorkTotals> {
     const presence = new WorkerPresence(this.d.knex, this.d.signals, () => this.d.clock.now(), () => this.d.registry.handlers.map((h) => h.name));
-    await presence.start(() => this.poke());
+    await presence.start(() => this.hint());
     try {
       return await this.loop();
     } finally {
@@ -109,10 +115,22 @@ export class WorkLoop {
     return this.totals;
   }
 
-  /** Wakes an idle loop at once (an enqueue in this process, or shutdown). */
+  /** Wakes an idle loop at once to claim (an enqueue in this process, or shutdown). */
   poke(): void {
     this.woken = true;
     this.wake?.();
+  }
+
+  /**
+   * A wake datagram (an enqueue in another process on this host): cuts an idle poll's sleep short, so the loop
+   * looks (one index probe) at once instead of at its next poll. Anything on the host can send one, so a datagram
+   * never costs more than that probe, at most one per `MIN_HINT_GAP_MS`, and never cuts short a backoff.
+   */
+  hint(): void {
+    const now = performance.now();
+    if (!this.hintWake || now - this.lastHintAt < MIN_HINT_GAP_MS) return;
+    this.lastHintAt = now;
+    this.hintWake();
   }
 
   private count(s: BatchSummary): BatchSummary {
@@ -136,22 +154,25 @@ export class WorkLoop {
         this.woken = false;
         return;
       }
-      await this.sleep(this.d.pollIntervalMs);
+      await this.sleep(this.d.pollIntervalMs, true);
       if (processor.isStopping || this.woken) continue;
       if (await hasRunnableItem(knex, clock.now(), registry.claimableTypes())) return;
     }
   }
 
 
-  private sleep(ms: number): Promise<void> {
+  /** Sleeps `ms`; `poke` ends it early, and `hint` too when `hintable` (an idle poll's sleep). */
+  private sleep(ms: number, hintable = false): Promise<void> {
     return new Promise((resolve) => {
       const finish = () => {
         clearTimeout(timer);
         this.wake = null;
+        this.hintWake = null;
         resolve();
       };
       const timer = setTimeout(finish, ms);
       this.wake = finish;
+      if (hintable) this.hintWake = finish;
     });
   }
 }

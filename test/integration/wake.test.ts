@@ -2,6 +2,7 @@
  * Workers register themselves (host, PID, handlers) and are woken at once by an enqueue from another queue or
  * process on the same host, rather than at their next poll.
  */
+import { createSocket } from 'node:dgram';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.ts';
@@ -48,6 +49,35 @@ describe.each(DIALECTS)('waking workers on %s', (dialect) => {
     const r = await runCli(['enqueue', 't', '{"from":"cli"}', '--db', db]);
     expect(r.code, r.stderr).toBe(0);
     await expect.poll(() => seen, { timeout: 10_000 }).toEqual([{ from: 'cli' }]);
+    worker.stop();
+    await working;
+  });
+
+  it.runIf(dialect === 'mysql')('a flood of wake datagrams costs at most a rate-limited probe each, never a claim', async () => {
+    const worker = await freshQueue(dialect, { pollIntervalMs: 60_000 });
+    worker.connect({ name: 'h', types: '*', handle() {} });
+    const working = worker.work();
+    await expect.poll(async () => (await worker.inspect.workers()).length, { timeout: 10_000 }).toBe(1);
+    const [{ wake_port: wakePort }] = await worker.knex('signalq_workers').select('wake_port');
+    await new Promise((r) => setTimeout(r, 200)); // into its (minute-long) idle poll
+    const statements: string[] = [];
+    worker.knex.on('query', (q: { sql: string }) => void statements.push(q.sql));
+    // Anything on the host can send datagrams: 4,000 in about a second, to an idle worker with nothing to do.
+    const socket = createSocket('udp4');
+    const started = Date.now();
+    for (let i = 0; i < 40; i++) {
+      await Promise.all(Array.from({ length: 100 }, () => new Promise((r) => socket.send('w', wakePort!, '127.0.0.1', r))));
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const seconds = (Date.now() - started) / 1000;
+    socket.close();
+    const claims = statements.filter((sql) => /SKIP LOCKED/i.test(sql)).length;
+    expect(claims).toBe(0);
+    expect(statements.length / seconds).toBeLessThanOrEqual(600); // at most one probe per 2 ms, and the heartbeat
+    // A real enqueue still wakes it at once.
+    const producer = await sameDatabase(worker);
+    const { id } = await producer.enqueue('t', {});
+    await expect.poll(async () => (await worker.inspect.get(id))?.status, { timeout: 10_000 }).toBe('done');
     worker.stop();
     await working;
   });
