@@ -183,53 +183,87 @@ export interface ClaimRequest {
  */
 export async function claimItems(knex: Knex, req: ClaimRequest): Promise<ItemRow[]> {
   if (req.types && req.types.length === 0) return [];
-  const typeBindings = req.types ?? [];
-  const pick = pickSql('id', req.types);
   const stamp = `UPDATE ${ITEMS} SET status = 'in_progress', claim_token = ?, owner = ?, lease_until = ?, last_try_at = ?`;
+  const stampBindings = [req.token, req.owner, req.leaseUntil, req.now];
   if (dialectOf(knex) === 'sqlite') {
     // One statement is one write transaction on SQLite: the pick and the stamp cannot interleave with another claim.
+    const pick = pickIds(false, req.types, req.now, req.limit);
     const rows = await retryOnLockConflict(() =>
-      exec(knex, `${stamp} WHERE id IN (${pick}) RETURNING ${COLS}`, [
-        req.token, req.owner, req.leaseUntil, req.now, req.now, ...typeBindings, req.limit,
-      ]),
+      exec(knex, `${stamp} WHERE id IN (${pick.sql}) RETURNING ${COLS}`, [...stampBindings, ...pick.bindings]),
     );
     return (rows as ItemRow[]).sort(claimOrder);
   }
   return retryOnLockConflict(() =>
     knex.transaction(async (trx) => {
-      // SKIP LOCKED: rows another claimer is taking right now are passed over, not waited for.
-      const [rows] = await trx.raw(`${pickSql(COLS, req.types, true)} FOR UPDATE SKIP LOCKED`, [req.now, ...typeBindings, req.limit]);
+      let rows: ItemRow[];
+      if (req.types === null || req.types.length === 1) {
+        // SKIP LOCKED: rows another claimer is taking right now are passed over, not waited for.
+        const pick = pickRows(COLS, req.types?.[0] ?? null, req.now, req.limit, true);
+        [rows] = await trx.raw(`${pick.sql} FOR UPDATE SKIP LOCKED`, pick.bindings as any[]);
+      } else {
+        // Several types: each type's first `limit` in order, locked as read, then the first `limit` of those
+        // (the rest stay locked only until this transaction ends). Payloads are read for the chosen rows only.
+        const pick = pickIds(true, req.types, req.now, req.limit, ' FOR UPDATE SKIP LOCKED');
+        const [ids] = await trx.raw(pick.sql, pick.bindings as any[]);
+        if (ids.length === 0) return [];
+        [rows] = await trx.raw(`SELECT ${COLS} FROM ${ITEMS} WHERE id IN (${ids.map(() => '?').join(', ')})`, ids.map((r: { id: number }) => r.id));
+        rows.sort(claimOrder);
+      }
       if (rows.length === 0) return [];
-      await trx.raw(`${stamp} WHERE id IN (${rows.map(() => '?').join(', ')})`, [
-        req.token, req.owner, req.leaseUntil, req.now, ...rows.map((r: ItemRow) => r.id),
-      ]);
-      return (rows as ItemRow[]).map((r) => ({ ...r, status: 'in_progress' as const, owner: req.owner, lease_until: req.leaseUntil, last_try_at: req.now }));
+      await trx.raw(`${stamp} WHERE id IN (${rows.map(() => '?').join(', ')})`, [...stampBindings, ...rows.map((r) => r.id)]);
+      return rows.map((r) => ({ ...r, status: 'in_progress' as const, owner: req.owner, lease_until: req.leaseUntil, last_try_at: req.now }));
     }),
   );
 }
 
 /**
- * The claim's pick: runnable items in claim order. `claimable = 1` is an equality on the first column of the
- * index (claimable, priority, run_at, id), so the database reads the index in order and stops after `limit`
- * rows: no sort, whatever the backlog or history. Bindings: now, ...types, limit.
+ * Runnable items in claim order, of one type or of any, reading an index in order and stopping after `limit`
+ * rows: no sort, whatever the backlog, the history or the items of other types. Of any type: `claimable = 1` is
+ * an equality on the first column of the claim index (claimable, priority, run_at, id). Of one type: type and
+ * claimable are the first two columns of the type index (type, claimable, priority, run_at, id).
  */
-function pickSql(columns: string, types: string[] | null, forceIndex = false): string {
-  const typeFilter = types ? ` AND type IN (${types.map(() => '?').join(', ')})` : '';
+function pickRows(columns: string, type: string | null, now: number, limit: number, forceIndex: boolean): { sql: string; bindings: unknown[] } {
   // MySQL's optimizer picks a full scan plus a sort when most rows are runnable (a fresh backlog), which costs
-  // more as the backlog grows; the claim index is always right for "first N in order", so it is forced.
-  const from = forceIndex ? `${ITEMS} FORCE INDEX (signalq_items_claim)` : ITEMS;
-  return `SELECT ${columns} FROM ${from} WHERE claimable = 1 AND run_at <= ?${typeFilter} ORDER BY priority, run_at, id LIMIT ?`;
+  // more as the backlog grows; the index is always right for "first N in order", so it is forced.
+  const index = type === null ? 'signalq_items_claim' : 'signalq_items_type';
+  const from = forceIndex ? `${ITEMS} FORCE INDEX (${index})` : ITEMS;
+  const typed = type === null ? '' : 'type = ? AND ';
+  return {
+    sql: `SELECT ${columns} FROM ${from} WHERE ${typed}claimable = 1 AND run_at <= ? ORDER BY priority, run_at, id LIMIT ?`,
+    bindings: type === null ? [now, limit] : [type, now, limit],
+  };
+}
+
+/**
+ * Ids of the first `limit` runnable items of these types (null: any type) in claim order: each type's first
+ * `limit` from the type index, merged. `lock` is appended to each type's pick (MySQL's FOR UPDATE SKIP LOCKED).
+ */
+function pickIds(mysql: boolean, types: string[] | null, now: number, limit: number, lock = ''): { sql: string; bindings: unknown[] } {
+  if (types === null || types.length === 1) return pickRows('id', types?.[0] ?? null, now, limit, mysql);
+  const bindings: unknown[] = [];
+  const parts = types.map((t) => {
+    const one = pickRows('id, priority, run_at', t, now, limit, mysql);
+    bindings.push(...one.bindings);
+    // SQLite takes ORDER BY/LIMIT only at the end of a compound select, so each part is a subquery there.
+    return mysql ? `(${one.sql}${lock})` : `SELECT * FROM (${one.sql})`;
+  });
+  bindings.push(limit);
+  return { sql: `SELECT id FROM (${parts.join(' UNION ALL ')}${mysql ? '' : ' ORDER BY priority, run_at, id LIMIT ?'}) AS picked${mysql ? ' ORDER BY priority, run_at, id LIMIT ?' : ''}`, bindings };
 }
 
 function claimOrder(a: ItemRow, b: ItemRow): number {
   return a.priority - b.priority || a.run_at - b.run_at || a.id - b.id;
 }
 
-/** True when at least one item is runnable now: the idle worker's cheap poll (one index probe). */
+/**
+ * True when at least one item is runnable now: the idle worker's cheap poll (one index probe, or one per type).
+ */
 export async function hasRunnableItem(knex: Knex, now: number, types: string[] | null): Promise<boolean> {
   if (types && types.length === 0) return false;
   // Raw SQL: an idle worker sends this about 100 times a second, and knex's builder cost more CPU than the query.
-  return rowsOf(knex, await exec(knex, pickSql('id', types, dialectOf(knex) === 'mysql'), [now, ...(types ?? []), 1])).length > 0;
+  const mysql = dialectOf(knex) === 'mysql';
+  const { sql, bindings } = types === null || types.length === 1 ? pickRows('id', types?.[0] ?? null, now, 1, mysql) : pickIds(mysql, types, now, 1);
+  return rowsOf(knex, await exec(knex, sql, bindings)).length > 0;
 }
 
 /** One claimed item's outcome, to be written. */
@@ -377,12 +411,14 @@ export async function readResults(knex: Knex, ids: number[]): Promise<Map<number
   return new Map(rows.map((r: { id: number; results: string }) => [Number(r.id), r.results]));
 }
 
-/** The plan the database would use for the claim's pick (for tests that it reads the index, with no sort). */
-export async function explainClaim(knex: Knex, now: number, limit: number): Promise<string> {
+/** The plan the database would use for the claim's pick (for tests that it reads an index, with no sort). */
+export async function explainClaim(knex: Knex, now: number, limit: number, types: string[] | null = null): Promise<string> {
   if (dialectOf(knex) === 'sqlite') {
-    const rows = await knex.raw(`EXPLAIN QUERY PLAN ${pickSql('id', null)}`, [now, limit]);
+    const pick = pickIds(false, types, now, limit);
+    const rows = await knex.raw(`EXPLAIN QUERY PLAN ${pick.sql}`, pick.bindings as any[]);
     return (rows as any[]).map((r) => r.detail).join('\n');
   }
-  const rows = rowsOf<any>(knex, await knex.raw(`EXPLAIN ${pickSql(COLS, null, true)} FOR UPDATE SKIP LOCKED`, [now, limit]));
-  return rows.map((r) => `key=${r.key} extra=${r.Extra}`).join('\n');
+  const pick = types === null || types.length === 1 ? pickRows(COLS, types?.[0] ?? null, now, limit, true) : pickIds(true, types, now, limit, ' FOR UPDATE SKIP LOCKED');
+  const rows = rowsOf<any>(knex, await knex.raw(`EXPLAIN ${pick.sql}${types === null || types.length === 1 ? ' FOR UPDATE SKIP LOCKED' : ''}`, pick.bindings as any[]));
+  return rows.map((r) => `table=${r.table} key=${r.key} extra=${r.Extra}`).join('\n');
 }

@@ -234,6 +234,36 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect(plan).not.toMatch(/filesort|TEMP B-TREE/i);
   });
 
+  it('a claim by type takes each type in order from the type index, whatever waits of other types', async () => {
+    const q = await freshQueue(dialect);
+    const { claimItems, explainClaim, hasRunnableItem } = await import('../../src/db/items.ts');
+    // Older items of a type nobody here takes come first in claim order.
+    await q.enqueueMany(Array.from({ length: 3000 }, (_, i) => ({ type: 'other', payload: { i } })));
+    await q.enqueueMany(Array.from({ length: 60 }, (_, i) => ({ type: ['a', 'b', 'c'][i % 3], payload: { i }, priority: i % 4 })));
+    for (const types of [['a'], ['a', 'b']]) {
+      const plan = await explainClaim(q.knex, Date.now(), 500, types);
+      const reads = plan.split('\n').filter((l) => /signalq_items(?!_)|signalq_items\b/.test(l) && !/derived|picked/i.test(l));
+      expect(reads.length, plan).toBeGreaterThan(0);
+      for (const line of reads) expect(line, plan).toMatch(/signalq_items_type/);
+      // Each type is read in order; only the merge of the types' first rows may sort (a few rows, not the backlog).
+      const sorts = plan.split('\n').filter((l) => /filesort|TEMP B-TREE/i.test(l)).length;
+      if (types.length === 1) expect(sorts, plan).toBe(0);
+      else expect(sorts, plan).toBeLessThanOrEqual(types.length);
+    }
+    const all = await q.inspect.list({ limit: 100 });
+    const expected = all.filter((i) => i.type === 'a' || i.type === 'b').sort((x, y) => x.priority - y.priority || x.runAt.getTime() - y.runAt.getTime() || x.id - y.id);
+    const claim = (types: string[], limit: number) =>
+      claimItems(q.knex, { token: `t-${types.join()}`, owner: 'test', now: q.clock.now(), leaseUntil: q.clock.now() + 60_000, limit, types });
+    expect(await hasRunnableItem(q.knex, q.clock.now(), ['a', 'b'])).toBe(true);
+    expect(await hasRunnableItem(q.knex, q.clock.now(), ['nobody'])).toBe(false);
+    expect((await claim(['a', 'b'], 15)).map((r) => r.id)).toEqual(expected.slice(0, 15).map((i) => i.id));
+    expect((await claim(['a', 'b'], 100)).map((r) => r.id)).toEqual(expected.slice(15).map((i) => i.id));
+    expect(await hasRunnableItem(q.knex, q.clock.now(), ['a', 'b'])).toBe(false);
+    expect((await claim(['c'], 100)).map((r) => r.type)).toEqual(Array(20).fill('c'));
+    expect((await q.inspect.stats()).counts.pending).toBe(3000);
+  });
+
+
   it('two processors at once never take the same item', async () => {
     const q1 = await freshQueue(dialect, { batchSize: 50 });
     const q2 = await sameDatabase(q1, { batchSize: 50 });
@@ -423,5 +453,25 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect(await started).toBe(id);
     q.stop();
     await working;
+  });
+});
+
+describe('claim by type (MariaDB)', () => {
+  it('an idle probe by type reads a handful of index entries, not the backlog of other types', async () => {
+    const q = await freshQueue('mysql');
+    const { hasRunnableItem } = await import('../../src/db/items.ts');
+    await q.enqueueMany(Array.from({ length: 5000 }, (_, i) => ({ type: 'other', payload: { i } })));
+    await q.enqueue('mine', {}, { delayMs: 60_000 });
+    const read = await q.knex.transaction(async (trx) => {
+      const handlerReads = async () => {
+        const [rows] = await trx.raw("SHOW SESSION STATUS LIKE 'Handler_read%'");
+        return (rows as { Value: string }[]).reduce((sum, r) => sum + Number(r.Value), 0);
+      };
+      const before = await handlerReads();
+      expect(await hasRunnableItem(trx as any, q.clock.now(), ['mine', 'theirs'])).toBe(false);
+      expect(await hasRunnableItem(trx as any, q.clock.now(), ['mine'])).toBe(false);
+      return (await handlerReads()) - before;
+    });
+    expect(read).toBeLessThan(50); // (the SHOW itself reads a few)
   });
 });
