@@ -3,7 +3,7 @@
  */
 export { createQueue, Queue, type EnqueueResult, type EnqueueManyResult, type TypedEnqueueItem } from './queue/queue.ts';
 export type { EnqueueOptions, EnqueueManyItem } from './queue/enqueue.ts';
-export type { BatchSummary } from './queue/processor.ts';
+export type { BatchSummary, Tally } from './queue/batch.ts';
 export type { WorkTotals } from './queue/work-loop.ts';
 export type { QueueStats } from './queue/inspect.ts';
 export { loadHandlers } from './queue/load-handlers.ts';

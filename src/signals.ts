@@ -3,16 +3,22 @@
  * lifecycle events app code can listen to.
  */
 import mittModule, { type Emitter } from 'mitt';
-import type { Item, Results } from './types.ts';
-import type { HandlerOutcome } from './queue/decide.ts';
+import type { HandlerOutcome, Item, Results } from './types.ts';
+import type { BatchSummary } from './queue/batch.ts';
 
-/** The `processItem` signal's argument: each connected handler that takes the item adds its run to `runs`. */
+/**
+ * The `processItem` signal's argument. Each connected handler is a listener of `processItem` (`Queue.connect`):
+ * when it takes the item's type and has not succeeded on the item yet, it starts its run and hands it to the
+ * dispatcher with `run`; the dispatcher waits for every run handed to it, then decides the item's outcome.
+ * App code may listen to `processItem` to observe items as they start (tracing, say); to take part in an item's
+ * outcome, connect a handler instead.
+ */
 export interface ProcessItemSignal {
   item: Item;
   /** Results from earlier trials; a handler whose entry is `ok` does not run again. */
   results: Results;
-  /** Filled in by the handlers' listeners as the signal goes out; awaited by the dispatcher. */
-  runs: Promise<HandlerOutcome>[];
+  /** Hands one handler's run to the dispatcher, which waits for it and records its outcome under `handler`. */
+  run(handler: string, outcome: Promise<HandlerOutcome>): void;
 }
 
 /** Every event signalq emits, with what it carries. */
@@ -23,21 +29,24 @@ export type SignalqEvents = {
   itemEnqueued: { id: number; type: string; created: boolean };
   /** `enqueueMany` wrote items. */
   itemsEnqueued: { count: number; types: string[] };
-  /** Every handler succeeded; the outcome is durably written. */
-  itemDone: { item: Item; results: Results };
-  /** A handler failed; the item will run again at `runAt` (only the failed handlers). */
-  itemRetry: { item: Item; results: Results; runAt: Date };
-  /** The item failed for good (permanent error or out of trials). */
-  itemError: { item: Item; results: Results };
+  /** Every handler succeeded; the outcome is durably written. `item` is as it now stands in the database. */
+  itemDone: { item: Item };
+  /** A handler failed (or the item's lease ran out); it runs again at `item.runAt`, only the handlers that failed. */
+  itemRetry: { item: Item };
+  /**
+   * The item failed for good: a permanent error, out of trials, or a trial that ended with no outcome (its lease
+   * ran out, as when the item kills its worker) on its last trial. `item.results` says why.
+   */
+  itemError: { item: Item };
   /** One handler's run failed (thrown error or timeout). */
   handlerFailed: { item: Item; handler: string; error: string };
   /** A batch of items was claimed. */
   batchStart: { token: string; claimed: number };
-  /** A batch finished and its outcomes are written. */
-  batchEnd: { token: string; claimed: number; done: number; retry: number; error: number; released: number; ms: number };
+  /** A batch finished: every item's outcome is written, or it was handed back, or its claim was lost. */
+  batchEnd: { token: string } & BatchSummary;
   /** Outcomes could not be written because the claim was lost (lease ran out, item taken by another processor). */
   claimLost: { count: number };
-  /** Items whose lease ran out were taken back for another trial. */
+  /** Items whose lease ran out were taken back: each counted a trial (see `itemRetry` / `itemError`). */
   leasesExpired: { count: number };
   /** The database failed; the worker keeps what it has and retries after `retryInMs`. */
   databaseError: { error: Error; during: string; retryInMs: number };

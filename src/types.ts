@@ -33,6 +33,17 @@ export interface HandlerResult {
   runs: number;
 }
 
+/** One handler's outcome in one trial, as the dispatcher receives it from the handler's run. */
+export interface HandlerOutcome {
+  name: string;
+  ok: boolean;
+  error?: string;
+  /** The handler threw `PermanentError`: no further trials. */
+  permanent?: boolean;
+  /** The handler threw `RetryLaterError`: the next trial no sooner than this many ms from now. */
+  retryAfterMs?: number;
+}
+
 /** Handler name -> its last outcome. */
 export type Results = Record<string, HandlerResult>;
 

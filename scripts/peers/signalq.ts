@@ -47,7 +47,7 @@ async function main() {
     worker = await createQueue({ db: dbUrl.toString(), concurrency: workload.concurrency });
     worker.connect(noop);
     worker.on('itemDone', () => counter.done());
-    worker.on('itemError', ({ item, results }) => log(`item ${item.id} failed: ${JSON.stringify(results)}`));
+    worker.on('itemError', ({ item }) => log(`item ${item.id} failed: ${JSON.stringify(item.results)}`));
     working = worker.work();
     working.catch(() => {}); // a failure surfaces through the timeout below, and is rethrown at the end
     const tEnd = await withTimeout(counter.finished, workload.phaseTimeoutMs, `processing ${workload.n} items`);

@@ -3,7 +3,7 @@
  */
 import type { Item } from '../types.ts';
 import type { QueueStats } from '../queue/inspect.ts';
-import type { BatchSummary } from '../queue/processor.ts';
+import type { BatchSummary } from '../queue/batch.ts';
 import { MAX_RUN_AT_MS } from '../queue/validate.ts';
 
 /**

@@ -3,6 +3,7 @@
  * conflict shows up, and how the server's clock is read.
  */
 import type { Knex } from 'knex';
+import { retryWithBackoff } from '../retry.ts';
 
 export type DialectName = 'mysql' | 'sqlite';
 
@@ -17,15 +18,8 @@ export function isTransientLockError(err: unknown): boolean {
 }
 
 /** Runs `fn` again (up to `tries` times, with a short growing pause) when it fails on a transient lock error. */
-export async function retryOnLockConflict<T>(fn: () => Promise<T>, tries = 8): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isTransientLockError(err) || attempt >= tries) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(200, 2 ** attempt) + Math.random() * 5));
-    }
-  }
+export function retryOnLockConflict<T>(fn: () => Promise<T>, tries = 8): Promise<T> {
+  return retryWithBackoff(fn, { firstMs: 2, maxMs: 200, tries, jitter: 1, shouldRetry: isTransientLockError });
 }
 
 /**

@@ -386,23 +386,17 @@ export async function releaseItems(knex: Knex, token: string, ids: number[]): Pr
 }
 
 /**
- * Takes back items whose lease ran out (their processor died or lost the database): each counts a trial, since
- * the item may be what killed it; out of trials it goes to `error`, else to `need_retry`, due at once.
- * Handlers that had already succeeded keep their results and do not run again.
+ * Items whose lease ran out by `now` (their processor died or lost the database), oldest lease first: the lease
+ * expiry decides each one like any failed trial and writes it through the fenced settle path, with the token
+ * read here, so a processor that comes back and settles first wins.
  */
-export async function expireLeases(knex: Knex, now: number): Promise<number> {
-  return retryOnLockConflict(async () => {
-    const res = await knex.raw(
-      `UPDATE ${ITEMS} SET
-         status = CASE WHEN trials + 1 >= max_trials THEN 'error' ELSE 'need_retry' END,
-         finished_at = CASE WHEN trials + 1 >= max_trials THEN ? ELSE NULL END,
-         active_key = CASE WHEN trials + 1 >= max_trials THEN NULL ELSE active_key END,
-         trials = trials + 1, run_at = ?, owner = NULL, claim_token = NULL, lease_until = NULL
-       WHERE status = 'in_progress' AND lease_until < ?`,
-      [now, now, now],
-    );
-    return changedRowsOf(knex, res);
-  });
+export async function readExpiredItems(knex: Knex, now: number, limit: number): Promise<(ItemRow & { claim_token: string })[]> {
+  return knex(ITEMS)
+    .select([...ITEM_COLUMNS, 'claim_token'] as string[])
+    .where('status', 'in_progress')
+    .andWhere('lease_until', '<', now)
+    .orderBy('lease_until')
+    .limit(limit);
 }
 
 /** The stored results text of these items (id -> text); missing ids were deleted. */

@@ -19,3 +19,4 @@ export function retryDelayMs(trials: number, policy: BackoffPolicy, random: () =
   const exp = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, Math.min(trials - 1, 40)));
   return Math.round(exp * (0.5 + random() * 0.5));
 }
+

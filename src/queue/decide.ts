@@ -1,20 +1,16 @@
 /**
  * What becomes of an item after one trial: a pure function of its state and its handlers' outcomes.
  */
-import type { ItemStatus, Results } from '../types.ts';
+import type { HandlerOutcome, ItemStatus, Results } from '../types.ts';
 import { retryDelayMs, type BackoffPolicy } from './backoff.ts';
 import { MAX_RUN_AT_MS } from './validate.ts';
 
-/** One handler's outcome in this trial. */
-export interface HandlerOutcome {
-  name: string;
-  ok: boolean;
-  error?: string;
-  /** The handler threw `PermanentError`: no further trials. */
-  permanent?: boolean;
-  /** The handler threw `RetryLaterError`: the next trial no sooner than this many ms from now. */
-  retryAfterMs?: number;
-}
+/**
+ * The results entry in which signalq records its own verdict on a trial no handler's outcome explains: a lease
+ * that ran out (the worker died or lost the database), a payload that is not JSON, an outcome the database
+ * refused. Handler names may not take it.
+ */
+export const SIGNALQ_VERDICT = 'signalq';
 
 export interface Decision {
   status: Extract<ItemStatus, 'done' | 'need_retry' | 'error'>;
@@ -44,7 +40,10 @@ export function decideAfterTrial(
     results[o.name] = o.ok ? { ok: true, at, runs } : { ok: false, error: o.error ?? 'failed', at, runs };
   }
   const failed = outcomes.filter((o) => !o.ok);
-  if (failed.length === 0) return { status: 'done', results, runAt: item.runAt };
+  if (failed.length === 0) {
+    delete results[SIGNALQ_VERDICT]; // an earlier trial's verdict (a lost lease) no longer stands
+    return { status: 'done', results, runAt: item.runAt };
+  }
   const trialsMade = item.trials + 1;
   if (failed.some((o) => o.permanent) || trialsMade >= item.maxTrials) return { status: 'error', results, runAt: item.runAt };
   const asked = Math.max(0, ...failed.map((o) => (Number.isFinite(o.retryAfterMs) ? o.retryAfterMs! : 0)));
@@ -52,4 +51,20 @@ export function decideAfterTrial(
   // database can hold, or the item's outcome could never be written.
   const runAt = Math.min(MAX_RUN_AT_MS, now + Math.max(asked, retryDelayMs(trialsMade, backoff, random)));
   return { status: 'need_retry', results, runAt };
+}
+
+/**
+ * What becomes of an item whose trial ended without an outcome: its lease ran out (the worker was killed, maybe
+ * by the item itself, or lost the database). The same decision as any failed trial, with `reason` as signalq's
+ * verdict: the trial counts, the backoff applies, and out of trials it is `error`. Handlers whose success had
+ * been written keep it.
+ */
+export function decideAfterLostTrial(
+  item: { trials: number; maxTrials: number; runAt: number; results: Results },
+  reason: string,
+  now: number,
+  backoff: BackoffPolicy,
+  random?: () => number,
+): Decision {
+  return decideAfterTrial(item, [{ name: SIGNALQ_VERDICT, ok: false, error: reason }], now, backoff, random);
 }

@@ -4,9 +4,9 @@
 import type { Knex } from 'knex';
 import { HandlerTimeoutError, PermanentError, RetryLaterError, UsageError, messageOf } from '../errors.ts';
 import type { Signals, ProcessItemSignal } from '../signals.ts';
-import type { Handler, HandlerContext, Item } from '../types.ts';
-import type { HandlerOutcome } from './decide.ts';
+import type { Handler, HandlerContext, HandlerOutcome, Item } from '../types.ts';
 import { validateTypeName } from './validate.ts';
+import { SIGNALQ_VERDICT } from './decide.ts';
 
 /**
  * Names a handler may not take: its name keys the item's results map, where `__proto__` would set the map's
@@ -15,7 +15,7 @@ import { validateTypeName } from './validate.ts';
  */
 const RESERVED_NAMES = new Map([
   ['__proto__', 'a results entry of that name would be lost'],
-  ['signalq', "it holds signalq's own verdicts in each item's results"],
+  [SIGNALQ_VERDICT, "it holds signalq's own verdicts in each item's results"],
 ]);
 
 /** Longest error message kept in an item's results. */
@@ -51,8 +51,8 @@ export function takesType(h: Handler, type: string): boolean {
 }
 
 /**
- * The handlers connected to one queue. Each is a listener of `processItem` that adds its run to the signal
- * when the item's type is one it takes and it has not already succeeded on the item.
+ * The handlers connected to one queue. Each is a listener of `processItem` that starts its run and hands it to
+ * the dispatcher (`signal.run`) when the item's type is one it takes and it has not already succeeded on it.
  */
 export class HandlerRegistry {
   private readonly byName = new Map<string, Handler>();
@@ -69,7 +69,7 @@ export class HandlerRegistry {
     this.types = h.types === '*' || this.types === null ? null : [...new Set([...this.types, ...h.types])];
     this.signals.on('processItem', (sig: ProcessItemSignal) => {
       if (!takesType(h, sig.item.type) || sig.results[h.name]?.ok) return;
-      sig.runs.push(runHandler(h, sig.item, (sig.results[h.name]?.runs ?? 0) + 1, h.timeoutMs ?? this.defaultTimeoutMs, this.knex));
+      sig.run(h.name, runHandler(h, sig.item, (sig.results[h.name]?.runs ?? 0) + 1, h.timeoutMs ?? this.defaultTimeoutMs, this.knex));
     });
   }
 

@@ -1,48 +1,29 @@
 /**
- * Steps 2 and 3 of an item's way: claim a batch, then send `processItem` for each claimed item and decide its
- * outcome, which goes to the settle writer. Also renews the leases of claimed items and hands unstarted items
- * back on shutdown.
+ * Steps 2 and 3 of an item's way: claim a batch, then send `processItem` for each claimed item (the fan-out to
+ * every connected handler), wait for the runs the handlers hand back, and decide the item's outcome, which goes
+ * to the settle writer. A batch's bookkeeping lives in its `Batch`; its leases in `Leases`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { claimItems, expireLeases, releaseItems, renewLeases } from '../db/items.ts';
+import { claimItems } from '../db/items.ts';
 import { itemFromRow, type ItemRow } from '../db/rows.ts';
 import type { ResolvedOptions } from '../config.ts';
 import type { ProcessItemSignal, Signals } from '../signals.ts';
-import type { Item } from '../types.ts';
+import type { HandlerOutcome, Item } from '../types.ts';
 import { messageOf } from '../errors.ts';
+import { Batch } from './batch.ts';
 import type { ServerClock } from './clock.ts';
-import { decideAfterTrial, type HandlerOutcome } from './decide.ts';
+import { SIGNALQ_VERDICT, decideAfterTrial } from './decide.ts';
 import type { HandlerRegistry } from './handlers.ts';
+import { Leases } from './leases.ts';
 import { SettleWriter } from './settle-writer.ts';
-
-/** What one batch did. */
-export interface BatchSummary {
-  claimed: number;
-  done: number;
-  retry: number;
-  error: number;
-  /** Claimed but handed back unstarted (shutdown), or of a type no connected handler takes. */
-  released: number;
-  /** Outcomes dropped because the claim was lost (lease ran out and another processor took the item). */
-  lost: number;
-  ms: number;
-}
-
-/** A batch that has been claimed; its items run as slots free up, and their outcomes follow. */
-export interface DispatchedBatch {
-  token: string;
-  claimed: number;
-  /** Resolves once every outcome of the batch is written (and unstarted items are handed back). */
-  written: Promise<BatchSummary>;
-}
 
 export class Processor {
   readonly writer: SettleWriter;
-  /** Claim token -> outcomes not yet written; a token is renewed while it has any. */
-  private readonly live = new Map<string, { left: number; done: () => void }>();
-  private renewTimer: NodeJS.Timeout | null = null;
+  readonly leases: Leases;
+  /** Batches with items still awaiting an outcome, by claim token. */
+  private readonly batches = new Map<string, Batch>();
   private stopping = false;
   /**
    * One limit on running items for all batches: a slow item holds one slot, not its whole batch, and the work
@@ -59,7 +40,11 @@ export class Processor {
     private readonly clock: ServerClock,
     private readonly opts: ResolvedOptions,
   ) {
-    this.writer = new SettleWriter(knex, signals, () => clock.now(), opts.batchSize, opts.settleDelayMs, (token, n) => this.settled(token, n));
+    this.writer = new SettleWriter(knex, signals, () => clock.now(), opts.batchSize, opts.settleDelayMs);
+    this.writer.subscribe((written) => {
+      for (const w of written) this.batches.get(w.settlement.token)?.record(w.kind);
+    });
+    this.leases = new Leases(knex, signals, clock, opts, this.writer);
     this.slots = pLimit(opts.concurrency);
   }
 
@@ -78,18 +63,11 @@ export class Processor {
     return this.stopping;
   }
 
-  /** Takes back items whose lease ran out, so they can be claimed again. Returns how many. */
-  async expireLeases(): Promise<number> {
-    const n = await expireLeases(this.knex, this.clock.now());
-    if (n > 0) this.signals.emit('leasesExpired', { count: n });
-    return n;
-  }
-
   /**
    * Claims up to `limit` items and queues them to run as slots free up. Returns once claimed; the batch's
-   * `written` resolves when every outcome is in the database. Returns null when nothing was runnable.
+   * `written` resolves when every item is accounted for. Returns null when nothing was runnable.
    */
-  async claimAndDispatch(limit: number): Promise<DispatchedBatch | null> {
+  async claimAndDispatch(limit: number): Promise<Batch | null> {
     if (this.stopping) return null;
     const token = randomUUID();
     const now = this.clock.now();
@@ -102,39 +80,36 @@ export class Processor {
       types: this.registry.claimableTypes(),
     });
     if (rows.length === 0) return null;
-    const startedAt = Date.now();
-    let resolveWritten!: () => void;
-    const allWritten = new Promise<void>((r) => (resolveWritten = r));
-    this.live.set(token, { left: rows.length, done: resolveWritten });
-    this.ensureRenewing();
-    this.signals.emit('batchStart', { token, claimed: rows.length });
-
-    const dispatched = this.dispatchAll(rows, token);
-    const written = Promise.all([dispatched, allWritten]).then(([released]) => {
-      const c = this.writer.counts.get(token) ?? { done: 0, retry: 0, error: 0, lost: 0 };
-      this.writer.counts.delete(token);
-      const summary: BatchSummary = { claimed: rows.length, ...c, released, ms: Date.now() - startedAt };
-      this.signals.emit('batchEnd', { token, claimed: summary.claimed, done: c.done, retry: c.retry, error: c.error, released, ms: summary.ms });
-      return summary;
+    const batch = new Batch(token, rows.length);
+    this.batches.set(token, batch);
+    this.leases.hold(token);
+    // Registered before anyone else can wait on `written`, so `batchEnd` is out before they resume.
+    void batch.written.then((summary) => {
+      this.batches.delete(token);
+      this.leases.drop(token);
+      this.signals.emit('batchEnd', { token, ...summary });
     });
-    return { token, claimed: rows.length, written };
+    this.signals.emit('batchStart', { token, claimed: rows.length });
+    void this.dispatchAll(rows, batch);
+    return batch;
   }
 
-  /** Runs each claimed item when a slot is free; hands back those not started when stopping. Returns how many. */
-  private async dispatchAll(rows: ItemRow[], token: string): Promise<number> {
+  /** Runs each claimed item when a slot is free; hands back those not started when stopping. */
+  private async dispatchAll(rows: ItemRow[], batch: Batch): Promise<void> {
     const unstarted: number[] = [];
     this.queued += rows.length;
     await Promise.all(
       rows.map((row) =>
         this.slots(async () => {
           this.started();
-          if (this.stopping) unstarted.push(row.id);
-          else if (!(await this.dispatchSafely(row, token))) unstarted.push(row.id);
+          if (this.stopping || !(await this.dispatchSafely(row, batch.token))) unstarted.push(row.id);
         }),
       ),
     );
-    if (unstarted.length > 0) await this.release(token, unstarted);
-    return unstarted.length;
+    if (unstarted.length > 0) {
+      await this.leases.handBack(batch.token, unstarted);
+      batch.record('released', unstarted.length);
+    }
   }
 
   /**
@@ -146,9 +121,9 @@ export class Processor {
       return await this.dispatch(row, token);
     } catch (err) {
       try {
-        this.decide(itemFromRow(row, true), [{ name: 'signalq', ok: false, error: `running the item failed: ${messageOf(err)}` }], token);
+        this.decide(itemFromRow(row, true), [{ name: SIGNALQ_VERDICT, ok: false, error: `running the item failed: ${messageOf(err)}` }], token);
       } catch {
-        this.settled(token, 1); // cannot even decide: leave it to its lease, which is no longer renewed for it
+        this.batches.get(token)?.record('lost'); // cannot even decide: its lease, no longer renewed, runs out
       }
       return true;
     }
@@ -159,7 +134,8 @@ export class Processor {
   }
 
   /**
-   * Sends `processItem` for one item and hands its outcome to the writer. Returns false when no connected
+   * Sends `processItem` for one item (each connected handler that takes it starts its run and hands it over with
+   * `signal.run`), waits for the runs, and hands the outcome to the writer. Returns false when no connected
    * handler takes the item's type (it goes back to `pending` untouched).
    */
   private async dispatch(row: ItemRow, token: string): Promise<boolean> {
@@ -169,13 +145,14 @@ export class Processor {
     } catch (err) {
       // A payload that is not JSON was written by something other than signalq; no handler can use it.
       item = itemFromRow(row, true);
-      this.decide(item, [{ name: 'signalq', ok: false, permanent: true, error: `payload is not valid JSON (${messageOf(err)})` }], token);
+      this.decide(item, [{ name: SIGNALQ_VERDICT, ok: false, permanent: true, error: `payload is not valid JSON (${messageOf(err)})` }], token);
       return true;
     }
-    const signal: ProcessItemSignal = { item, results: item.results, runs: [] };
+    const runs: Promise<HandlerOutcome>[] = [];
+    const signal: ProcessItemSignal = { item, results: item.results, run: (_handler, outcome) => void runs.push(outcome) };
     this.signals.emit('processItem', signal);
-    if (signal.runs.length === 0 && this.registry.handlersFor(item.type).length === 0) return false;
-    const outcomes = await this.awaitRuns(item, signal.runs, token);
+    if (runs.length === 0 && this.registry.handlersFor(item.type).length === 0) return false;
+    const outcomes = await this.awaitRuns(item, runs, token);
     for (const o of outcomes) if (!o.ok) this.signals.emit('handlerFailed', { item, handler: o.name, error: o.error ?? 'failed' });
     this.decide(item, outcomes, token);
     return true;
@@ -188,19 +165,15 @@ export class Processor {
   private awaitRuns(item: Item, runs: Promise<HandlerOutcome>[], token: string): Promise<HandlerOutcome[]> {
     if (runs.length < 2) return Promise.all(runs);
     let left = runs.length;
-    const succeeded: string[] = [];
-    const results = () => {
-      const at = new Date(this.clock.now()).toISOString();
-      const merged = { ...item.results };
-      for (const name of succeeded) merged[name] = { ok: true, at, runs: (item.results[name]?.runs ?? 0) + 1 };
-      return JSON.stringify(merged);
-    };
+    const succeeded: HandlerOutcome[] = [];
+    // The results as they would stand if the item settled now: decided by the same function as the settlement.
+    const results = () => JSON.stringify(this.decision(item, succeeded).results);
     return Promise.all(
       runs.map((run) =>
         run.then((o) => {
           left--;
           if (o.ok && left > 0) {
-            succeeded.push(o.name);
+            succeeded.push(o);
             this.writer.addPartial({ id: item.id, token, results });
           }
           return o;
@@ -209,53 +182,17 @@ export class Processor {
     );
   }
 
-  private decide(item: Item, outcomes: HandlerOutcome[], token: string): void {
-    const decision = decideAfterTrial(
+  private decision(item: Item, outcomes: HandlerOutcome[]) {
+    return decideAfterTrial(
       { trials: item.trials, maxTrials: item.maxTrials, runAt: item.runAt.getTime(), results: item.results },
       outcomes,
       this.clock.now(),
       { baseMs: this.opts.backoffBaseMs, maxMs: this.opts.backoffMaxMs },
     );
+  }
+
+  private decide(item: Item, outcomes: HandlerOutcome[], token: string): void {
+    const decision = this.decision(item, outcomes);
     this.writer.add({ id: item.id, token, status: decision.status, runAt: decision.runAt, results: JSON.stringify(decision.results), item, decision });
-  }
-
-  private async release(token: string, ids: number[]): Promise<void> {
-    for (let delay = 50; ; delay = Math.min(5000, delay * 2)) {
-      try {
-        await releaseItems(this.knex, token, ids);
-        break;
-      } catch (error) {
-        // Not handing them back is safe (their lease runs out) but slower; try a few times while shutting down.
-        this.signals.emit('databaseError', { error: error as Error, during: 'handing back unstarted items', retryInMs: delay });
-        if (delay >= 5000) break;
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-    this.settled(token, ids.length);
-  }
-
-  private settled(token: string, n: number): void {
-    const entry = this.live.get(token);
-    if (!entry) return;
-    entry.left -= n;
-    if (entry.left <= 0) {
-      this.live.delete(token);
-      entry.done();
-      if (this.live.size === 0 && this.renewTimer) {
-        clearInterval(this.renewTimer);
-        this.renewTimer = null;
-      }
-    }
-  }
-
-  private ensureRenewing(): void {
-    if (this.renewTimer) return;
-    this.renewTimer = setInterval(() => {
-      const tokens = [...this.live.keys()];
-      renewLeases(this.knex, tokens, this.clock.now() + this.opts.leaseMs).catch((error) =>
-        this.signals.emit('databaseError', { error, during: 'renewing leases', retryInMs: Math.round(this.opts.leaseMs / 3) }),
-      );
-    }, Math.max(250, Math.floor(this.opts.leaseMs / 3)));
-    this.renewTimer.unref();
   }
 }

@@ -13,7 +13,8 @@ import { UsageError } from '../errors.ts';
 import { ServerClock } from './clock.ts';
 import { buildRow, type EnqueueManyItem, type EnqueueOptions } from './enqueue.ts';
 import { HandlerRegistry } from './handlers.ts';
-import { Processor, type BatchSummary } from './processor.ts';
+import { Processor } from './processor.ts';
+import { emptyTally, type BatchSummary } from './batch.ts';
 import { WorkLoop, type WorkTotals } from './work-loop.ts';
 import { Inspector } from './inspect.ts';
 import { WakeNotifier } from './wake.ts';
@@ -145,24 +146,26 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`limit ${limit} is invalid; use a whole number of at least 1`);
     const p = this.getProcessor();
     await this.clock.syncIfStale();
-    await p.expireLeases();
+    await p.leases.expire();
     const batch = await p.claimAndDispatch(limit);
-    if (!batch) return { claimed: 0, done: 0, retry: 0, error: 0, released: 0, lost: 0, ms: 0 };
+    if (!batch) return { claimed: 0, ...emptyTally(), ms: 0 };
     return batch.written;
   }
 
   /**
-   * Works until `stop()`: batches in a loop, polling every `pollIntervalMs` when idle (an enqueue in this
-   * process wakes it at once). Survives database outages, retrying with backoff.
+   * Works until `stop()`: batches in a loop, the next claimed while the last one's outcomes are written, polling
+   * every `pollIntervalMs` when idle (an enqueue on this host wakes it at once). Survives database outages,
+   * retrying with backoff. With `{ untilEmpty: true }` it stops instead once nothing is runnable and every outcome
+   * is written (the cron-run form, as fast as the long-running one).
    */
-  work(): Promise<WorkTotals> {
+  work({ untilEmpty = false }: { untilEmpty?: boolean } = {}): Promise<WorkTotals> {
     if (this.loop) throw new UsageError('this queue is already working; call work() once');
     const p = this.getProcessor();
     this.loop = new WorkLoop({
       knex: this.knex, signals: this.signals, processor: p, registry: this.registry, clock: this.clock,
-      batchSize: this.options.batchSize, pollIntervalMs: this.options.pollIntervalMs, leaseMs: this.options.leaseMs,
+      batchSize: this.options.batchSize, pollIntervalMs: this.options.pollIntervalMs, leaseMs: this.options.leaseMs, untilEmpty,
     });
-    return this.loop.run();
+    return this.loop.run().finally(() => (this.loop = null));
   }
 
   /**

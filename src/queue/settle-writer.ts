@@ -14,6 +14,7 @@ import type { Item, Results } from '../types.ts';
 import { isTransientLockError } from '../db/dialect.ts';
 import { messageOf } from '../errors.ts';
 import type { Decision } from './decide.ts';
+import type { OutcomeKind } from './batch.ts';
 
 /** One item's outcome waiting to be written. */
 export interface PendingSettlement extends Settlement {
@@ -31,12 +32,10 @@ export interface PartialResults {
   results: () => string;
 }
 
-/** Outcome counts of written settlements. */
-export interface SettleCounts {
-  done: number;
-  retry: number;
-  error: number;
-  lost: number;
+/** What became of one outcome: written as its status says, or `lost` (its claim had been taken over). */
+export interface WrittenOutcome {
+  settlement: PendingSettlement;
+  kind: Exclude<OutcomeKind, 'released'>;
 }
 
 const MAX_RETRY_DELAY_MS = 5_000;
@@ -59,8 +58,11 @@ export class SettleWriter {
   private idleWaiters: (() => void)[] = [];
   /** Outcomes written (or given up) while isolating a refused one, so a retry of their group leaves them out. */
   private readonly written = new WeakSet<PendingSettlement>();
-  /** Outcome counts per claim token, read by the batch when it ends. */
-  readonly counts = new Map<string, SettleCounts>();
+  /** Told of every outcome once it is written (or dropped as lost), in groups (River's completer does this). */
+  private readonly subscribers: ((written: WrittenOutcome[]) => void)[] = [];
+  /** Outcomes added and not yet written or dropped. */
+  private unwritten = 0;
+  private belowWaiters: { limit: number; resolve: () => void }[] = [];
 
   constructor(
     private readonly knex: Knex,
@@ -68,13 +70,43 @@ export class SettleWriter {
     private readonly now: () => number,
     private readonly flushSize: number,
     private readonly delayMs: number,
-    /** Called with the token of every settlement once written (or dropped as lost). */
-    private readonly onWritten: (token: string, count: number) => void,
   ) {}
+
+  /** Calls `listener` with the outcomes of each written group. */
+  subscribe(listener: (written: WrittenOutcome[]) => void): void {
+    this.subscribers.push(listener);
+  }
+
+  /** Outcomes added and not yet written (the work loop's back-pressure). */
+  get backlog(): number {
+    return this.unwritten;
+  }
+
+  /** Resolves once fewer than `limit` outcomes are unwritten. */
+  whenBelow(limit: number): Promise<void> {
+    if (this.unwritten < limit) return Promise.resolve();
+    return new Promise((resolve) => this.belowWaiters.push({ limit, resolve }));
+  }
+
+  /**
+   * Writes these outcomes now, in one go (lease expiry: the items must be claimable again before the next
+   * claim), through the same fenced path, refusal handling and events as queued ones. Throws when the database
+   * is away; nothing of the group is kept then.
+   */
+  async writeNow(group: PendingSettlement[]): Promise<void> {
+    this.unwritten += group.length;
+    try {
+      await this.writeGroup(group);
+    } finally {
+      const left = group.filter((s) => !this.written.has(s)).length;
+      this.unwritten -= left; // dropped: they stay expired and are read again next time
+    }
+  }
 
   /** Queues one outcome; it is written within `delayMs`, or at once when `flushSize` are waiting. */
   add(s: PendingSettlement): void {
     this.partials.delete(partialKey(s)); // the final outcome carries every result of its claim
+    this.unwritten++;
     this.waiting.push(s);
     if (this.waiting.length >= this.flushSize) this.kick();
     else this.schedule();
@@ -227,21 +259,23 @@ export class SettleWriter {
     }
   }
 
-  /** Counts and announces what was written; `lost` holds the ids whose claim had been taken over. */
+  /** Announces what was written; `lost` holds the ids whose claim had been taken over. */
   private report(group: PendingSettlement[], lost: Set<number>): void {
-    const perToken = new Map<string, number>();
+    const written: WrittenOutcome[] = [];
     for (const s of group) {
       this.written.add(s);
-      perToken.set(s.token, (perToken.get(s.token) ?? 0) + 1);
-      const c = this.countsFor(s.token);
-      if (lost.has(s.id)) c.lost++;
-      else if (s.status === 'done') c.done++;
-      else if (s.status === 'need_retry') c.retry++;
-      else c.error++;
-      if (!lost.has(s.id)) this.emitOutcome(s);
+      const kind = lost.has(s.id) ? 'lost' : s.status === 'done' ? 'done' : s.status === 'need_retry' ? 'retry' : 'error';
+      written.push({ settlement: s, kind });
+      if (kind !== 'lost') this.emitOutcome(s);
     }
+    this.unwritten -= group.length;
     if (lost.size > 0) this.signals.emit('claimLost', { count: lost.size });
-    for (const [token, n] of perToken) this.onWritten(token, n);
+    for (const listener of this.subscribers) listener(written);
+    if (this.belowWaiters.length > 0) {
+      const still = this.belowWaiters.filter((w) => this.unwritten >= w.limit);
+      for (const w of this.belowWaiters) if (this.unwritten < w.limit) w.resolve();
+      this.belowWaiters = still;
+    }
   }
 
   /**
@@ -253,12 +287,6 @@ export class SettleWriter {
     if (written === group.length) return new Set();
     const stored = await readResults(this.knex, group.map((s) => s.id));
     return new Set(group.filter((s) => stored.get(s.id) !== s.results).map((s) => s.id));
-  }
-
-  private countsFor(token: string): SettleCounts {
-    let c = this.counts.get(token);
-    if (!c) this.counts.set(token, (c = { done: 0, retry: 0, error: 0, lost: 0 }));
-    return c;
   }
 
   private emitOutcome(s: PendingSettlement): void {
@@ -277,7 +305,6 @@ export class SettleWriter {
       leaseUntil: null,
       finishedAt: final ? new Date(this.now()) : null,
     };
-    if (event === 'itemRetry') this.signals.emit('itemRetry', { item, results: decision.results, runAt: item.runAt });
-    else this.signals.emit(event, { item, results: decision.results });
+    this.signals.emit(event, { item });
   }
 }

@@ -1,6 +1,7 @@
 /**
- * The long-running form (`signalq work`): batches in a loop, the next claimed while the last one's outcomes are
- * being written; when idle, a cheap poll (or an in-process enqueue) wakes it. It lives through database outages:
+ * The pipelined loop of batches, the next claimed while the last one's outcomes are being written: the
+ * long-running form (`signalq work`), which polls cheaply when idle (an enqueue on the same host wakes it), and
+ * the cron-run form (`signalq process --until-empty`), which stops once nothing is runnable. It lives through database outages:
  * every failure is reported, waited out with backoff, and retried; outcomes already reached are kept and written
  * once the database is back.
  */
@@ -10,16 +11,14 @@ import { isConnectionError } from '../db/connect.ts';
 import type { Signals } from '../signals.ts';
 import type { ServerClock } from './clock.ts';
 import type { HandlerRegistry } from './handlers.ts';
-import type { BatchSummary, Processor } from './processor.ts';
+import type { Processor } from './processor.ts';
+import { addTally, emptyTally, type BatchSummary, type Tally } from './batch.ts';
 import { WorkerPresence } from './presence.ts';
 
 /** Totals over a worker's life. */
-export interface WorkTotals {
+export interface WorkTotals extends Tally {
   batches: number;
   claimed: number;
-  done: number;
-  retry: number;
-  error: number;
 }
 
 export interface WorkLoopDeps {
@@ -31,9 +30,12 @@ export interface WorkLoopDeps {
   batchSize: number;
   pollIntervalMs: number;
   leaseMs: number;
+  /** Stop once nothing is runnable and every outcome is written (the cron-run form), instead of polling. */
+  untilEmpty?: boolean;
 }
 
 const MAX_BACKOFF_MS = 10_000;
+/** Claiming waits while this many batches' worth of outcomes are unwritten: a slow database slows claiming. */
 const MAX_UNWRITTEN_BATCHES = 3;
 /** Wake datagrams cut an idle sleep short at most once per this many ms (a flood costs at most 500 probes/s). */
 const MIN_HINT_GAP_MS = 2;
@@ -48,7 +50,7 @@ export class WorkLoop {
   /** Something may be runnable now (a wake arrived, possibly while the loop was not sleeping). */
   private woken = false;
   private readonly inflight = new Set<Promise<BatchSummary | null>>();
-  readonly totals: WorkTotals = { batches: 0, claimed: 0, done: 0, retry: 0, error: 0 };
+  readonly totals: WorkTotals = { batches: 0, claimed: 0, ...emptyTally() };
 
   constructor(private readonly d: WorkLoopDeps) {
     d.signals.on('itemEnqueued', () => this.poke());
@@ -77,16 +79,24 @@ export class WorkLoop {
       try {
         await this.d.clock.syncIfStale();
         if (Date.now() - lastExpiry > this.d.leaseMs / 2) {
-          await processor.expireLeases();
+          await processor.leases.expire();
           lastExpiry = Date.now();
         }
         // Claim more once every claimed item has started (items wait in memory for a slot, under lease, so keep
-        // that queue short), and while at most a few batches' outcomes are unwritten, so that a slow database
-        // slows claiming rather than growing memory.
+        // that queue short), and while at most a few batches' worth of outcomes are unwritten (counted in
+        // outcomes, not batches: three batches that each hold one slow item must not stop claiming), so that a
+        // slow database slows claiming rather than growing memory.
         await processor.whenAllStarted();
-        while (this.inflight.size >= MAX_UNWRITTEN_BATCHES) await Promise.race(this.inflight);
+        await processor.writer.whenBelow(MAX_UNWRITTEN_BATCHES * this.d.batchSize);
         const batch = await processor.claimAndDispatch(this.d.batchSize);
         backoff = 100;
+        if (!batch && this.d.untilEmpty) {
+          // Nothing runnable: once the outcomes in flight are written (a retry may be due at once), look again.
+          if (this.inflight.size === 0) break;
+          await Promise.all(this.inflight);
+          lastExpiry = 0;
+          continue;
+        }
         if (batch) {
           const p = batch.written
             .then((s) => this.count(s))
@@ -136,9 +146,7 @@ export class WorkLoop {
   private count(s: BatchSummary): BatchSummary {
     this.totals.batches++;
     this.totals.claimed += s.claimed;
-    this.totals.done += s.done;
-    this.totals.retry += s.retry;
-    this.totals.error += s.error;
+    addTally(this.totals, s);
     return s;
   }
 

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PermanentError, UsageError } from '../../src/errors.ts';
-import type { Handler } from '../../src/types.ts';
+import type { Handler, Item } from '../../src/types.ts';
 import { DIALECTS } from '../helpers/databases.ts';
 import { freshQueue, sameDatabase } from '../helpers/queue.ts';
 
@@ -372,21 +372,24 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const seen: string[] = [];
     q.on('batchStart', (e) => void seen.push(`batchStart ${e.claimed}`));
     q.on('handlerFailed', (e) => void seen.push(`handlerFailed ${e.handler} ${e.error}`));
-    q.on('itemRetry', (e) => void seen.push(`itemRetry ${e.item.status} trials=${e.item.trials} due=${e.runAt.getTime() === e.item.runAt.getTime()}`));
+    const announced: Item[] = [];
+    q.on('itemRetry', (e) => void (announced.push(e.item), seen.push(`itemRetry ${e.item.status} trials=${e.item.trials}`)));
     q.on('itemError', (e) => void seen.push(`itemError ${e.item.status} trials=${e.item.trials} finished=${e.item.finishedAt instanceof Date}`));
-    q.on('itemDone', (e) => void seen.push(`itemDone ${e.item.status} trials=${e.item.trials} ok=${e.results.h.ok}`));
-    q.on('batchEnd', (e) => void seen.push(`batchEnd done=${e.done} retry=${e.retry} error=${e.error}`));
+    q.on('itemDone', (e) => void seen.push(`itemDone ${e.item.status} trials=${e.item.trials} ok=${e.item.results.h.ok}`));
+    q.on('batchEnd', (e) => void seen.push(`batchEnd done=${e.done} retry=${e.retry} error=${e.error} lost=${e.lost}`));
     let runs = 0;
     q.connect({ name: 'h', types: '*', handle: (item) => { if ((item.payload as any).fail && ++runs) throw new Error('nope'); } });
     const failing = await q.enqueue('t', { fail: true }, { maxTrials: 2 });
     await q.process();
+    // The retry event's item is the row as written, field for field.
+    expect(announced[0]).toEqual(await q.inspect.get(failing.id));
     await q.process();
     await q.enqueue('t', { fail: false });
     await q.process();
     expect(seen).toEqual([
-      'batchStart 1', 'handlerFailed h nope', 'itemRetry need_retry trials=1 due=true', 'batchEnd done=0 retry=1 error=0',
-      'batchStart 1', 'handlerFailed h nope', 'itemError error trials=2 finished=true', 'batchEnd done=0 retry=0 error=1',
-      'batchStart 1', 'itemDone done trials=1 ok=true', 'batchEnd done=1 retry=0 error=0',
+      'batchStart 1', 'handlerFailed h nope', 'itemRetry need_retry trials=1', 'batchEnd done=0 retry=1 error=0 lost=0',
+      'batchStart 1', 'handlerFailed h nope', 'itemError error trials=2 finished=true', 'batchEnd done=0 retry=0 error=1 lost=0',
+      'batchStart 1', 'itemDone done trials=1 ok=true', 'batchEnd done=1 retry=0 error=0 lost=0',
     ]);
     expect((await q.inspect.get(failing.id))?.trials).toBe(2);
   });

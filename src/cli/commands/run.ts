@@ -51,8 +51,8 @@ function reportProblems(queue: Queue, verbose: boolean): void {
   queue.on('claimLost', (e) => process.stderr.write(`signalq: ${e.count} outcomes not written: their lease ran out and another processor took the items\n`));
   if (verbose) queue.on('handlerFailed', (e) => process.stderr.write(`signalq: handler ${e.handler} failed on item ${e.item.id}: ${e.error}\n`));
   // An item that failed for good needs an operator (signalq show / retry): always say so.
-  queue.on('itemError', ({ item, results }) => {
-    const failed = Object.entries(results).filter(([, r]) => !r.ok).map(([name, r]) => `${name}: ${r.error ?? 'failed'}`);
+  queue.on('itemError', ({ item }) => {
+    const failed = Object.entries(item.results).filter(([, r]) => !r.ok).map(([name, r]) => `${name}: ${r.error ?? 'failed'}`);
     process.stderr.write(`signalq: item ${item.id} (${item.type}) failed for good after ${item.trials} trial(s): ${failed.join('; ')}\n`);
   });
 }
