@@ -65,7 +65,11 @@ const mitt = ((mittModule as any).default ?? mittModule) as typeof mittModule.de
  */
 export class Signals {
   private readonly bus: Emitter<SignalqEvents> = mitt<SignalqEvents>();
-  private readonly wrapped = new Map<Function, Function>();
+  /**
+   * The wrapper `on` gave mitt, by event and then listener: one function may listen to several events (each with its
+   * own wrapper), and `off` must remove the wrapper of the event it names. A list, as mitt allows the same listener twice.
+   */
+  private readonly wrapped = new Map<EventName, Map<Function, Function[]>>();
 
   on<K extends EventName>(type: K, listener: (event: SignalqEvents[K]) => unknown): void {
     const safe = (event: SignalqEvents[K]) => {
@@ -76,13 +80,19 @@ export class Signals {
         this.report(type, error);
       }
     };
-    this.wrapped.set(listener, safe);
+    let byListener = this.wrapped.get(type);
+    if (!byListener) this.wrapped.set(type, (byListener = new Map()));
+    byListener.set(listener, [...(byListener.get(listener) ?? []), safe]);
     this.bus.on(type, safe);
   }
 
+  /** Removes one registration of `listener` on `type` (its other events keep it). */
   off<K extends EventName>(type: K, listener: (event: SignalqEvents[K]) => unknown): void {
-    const safe = this.wrapped.get(listener);
-    if (safe) this.bus.off(type, safe as any);
+    const byListener = this.wrapped.get(type);
+    const wrappers = byListener?.get(listener);
+    if (!wrappers) return;
+    this.bus.off(type, wrappers.shift() as any);
+    if (wrappers.length === 0) byListener!.delete(listener);
   }
 
   emit<K extends EventName>(type: K, event: SignalqEvents[K]): void {
