@@ -5,7 +5,6 @@
 /** A mistake of the caller's (bad input, bad flag): nothing was written. The CLI exits 2 on it. */
 export class UsageError extends Error {
   override name = 'UsageError';
-  readonly exitCode = 2;
 }
 
 /** Thrown by a handler to fail the item at once, skipping its remaining trials. */
@@ -30,7 +29,6 @@ export class RetryLaterError extends Error {
  */
 export class LockBusyError extends Error {
   override name = 'LockBusyError';
-  readonly exitCode = 75;
   constructor(readonly pid: number | null, readonly path: string, readonly host: string | null = null) {
     super(
       pid === null
@@ -45,7 +43,6 @@ export class LockBusyError extends Error {
 /** The database cannot be reached or is unfit (too old). */
 export class DatabaseError extends Error {
   override name = 'DatabaseError';
-  readonly exitCode = 1;
 }
 
 /** A handler ran past its timeout. */
