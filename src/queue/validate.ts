@@ -3,6 +3,7 @@
  * Pure functions; nothing here touches the database.
  */
 import { UsageError } from '../errors.ts';
+import type { EnqueueOptions } from './enqueue.ts';
 
 const TYPE_NAME = /^[A-Za-z0-9_.:-]{1,50}$/;
 
@@ -82,20 +83,11 @@ function checkJsonSafe(v: unknown, path: string, seen: Set<object>, where: strin
   seen.delete(obj);
 }
 
-/** Options of one enqueue, as given by the caller. */
-export interface EnqueueCheckInput {
-  key?: string | null;
-  delayMs?: number;
-  runAt?: Date;
-  priority?: number;
-  maxTrials?: number;
-}
-
 /**
  * Checks an enqueue's options, naming the one at fault. `now` (epoch ms, the queue's clock) is what `delayMs` counts
  * from: a delay that would put the run time past `MAX_RUN_AT_MS` is refused, since no Date could show it.
  */
-export function validateEnqueueOptions(o: EnqueueCheckInput, where = 'enqueue', now: number = Date.now()): void {
+export function validateEnqueueOptions(o: Omit<EnqueueOptions, 'trx'>, where = 'enqueue', now: number = Date.now()): void {
   if (o.key != null && (typeof o.key !== 'string' || o.key.length < 1 || o.key.length > 255)) {
     throw new UsageError(`${where}: key ${JSON.stringify(o.key)} is invalid; use a string of 1-255 characters`);
   }
