@@ -121,6 +121,11 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
     return { inserted, skipped: rows.length - inserted };
   }
 
+  /** Names of the handlers connected to this queue, in the order they were connected. */
+  handlerNames(): string[] {
+    return this.registry.handlers.map((h) => h.name);
+  }
+
   /** Connects a handler to the `processItem` signal. Refuses a name already connected. */
   connect(handler: Handler): this {
     this.registry.connect(handler);

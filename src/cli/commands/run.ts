@@ -3,6 +3,8 @@
  */
 import { resolve } from 'node:path';
 import { createQueue, type Queue } from '../../queue/queue.ts';
+import { emptyTally } from '../../queue/batch.ts';
+import type { WorkTotals } from '../../queue/work-loop.ts';
 import type { QueueOptions } from '../../config.ts';
 import { messageOf } from '../../errors.ts';
 import { acquireLockFile } from '../lock-file.ts';
@@ -100,19 +102,20 @@ export async function processCommand(f: ProcessFlags): Promise<void> {
   try {
     queue = await openWithHandlers(f, options);
     reportProblems(queue, !!f.verbose);
-    if (queue.registry.handlers.length === 0) {
+    if (queue.handlerNames().length === 0) {
       process.stderr.write(`signalq: warning: no handlers connected (none in ${f.handlers ?? DEFAULT_HANDLERS}); nothing will be claimed\n`);
     }
-    const total = { batches: 0, claimed: 0, done: 0, retry: 0, error: 0, released: 0, lost: 0, ms: 0 };
     const started = Date.now();
-    do {
+    let total: WorkTotals;
+    if (f.untilEmpty) {
+      // The pipelined loop of `work`, stopping once nothing is runnable and every outcome is written.
+      total = stopping ? { batches: 0, claimed: 0, ...emptyTally() } : await queue.work({ untilEmpty: true });
+    } else {
       const s = await queue.process();
-      if (s.claimed === 0) break;
-      total.batches++;
-      for (const k of ['claimed', 'done', 'retry', 'error', 'released', 'lost'] as const) total[k] += s[k];
-    } while (f.untilEmpty && !stopping);
-    total.ms = Date.now() - started;
-    output(!!f.json, total, () => formatSummary(total));
+      total = { batches: s.claimed > 0 ? 1 : 0, claimed: s.claimed, done: s.done, retry: s.retry, error: s.error, released: s.released, lost: s.lost };
+    }
+    const summary = { ...total, ms: Date.now() - started };
+    output(!!f.json, summary, () => formatSummary(summary));
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
@@ -125,7 +128,7 @@ export async function workCommand(f: RunFlags): Promise<void> {
   const queue = await openWithHandlers(f);
   reportProblems(queue, !!f.verbose);
   const stopReporting = reportActivity(queue);
-  const names = queue.registry.handlers.map((h) => h.name);
+  const names = queue.handlerNames();
   process.stderr.write(`signalq: working on ${queue.target.display} as ${queue.options.owner} with handlers: ${names.length ? names.join(', ') : '(none: nothing will be claimed)'}; Ctrl-C to stop\n`);
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
