@@ -4,6 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { UsageError, messageOf } from '../../errors.ts';
+import type { EnqueueManyResult } from '../../index.ts';
 import { openQueue, output, type GlobalFlags } from '../context.ts';
 import { parseDuration, parseInteger, parseJsonArgument, parseJsonPayload, stripBom } from '../parse.ts';
 
@@ -39,23 +40,78 @@ export async function enqueueCommand(type: string, payloadText: string | undefin
     return;
   }
 
-  // Read and check the whole file before writing: a bad line refuses the file, and nothing of it is written.
-  const payloads = await readNdjson(f.file);
-  const queue = await openQueue(f);
+  // Streamed: lines are checked and written a chunk at a time, all in one transaction, so a bad line still refuses
+  // the whole file (the transaction rolls back: nothing of it is written) while reading overlaps writing.
+  const chunks = readNdjsonChunks(f.file);
   try {
-    const items = payloads.map((p) => ({ type, payload: p.payload, ...options }));
-    const r = await queue.enqueueMany(items, { label: (i) => `line ${payloads[i].line}` });
-    output(!!f.json, r, () => `enqueued ${r.inserted} items (${type}) from ${f.file === '-' ? 'standard input' : f.file}`);
+    // The first chunk is read before the database is opened: a path that cannot be read, an empty file or a bad
+    // early line is refused without touching it.
+    const first = await chunks.next();
+    const queue = await openQueue(f);
+    try {
+      const items = (lines: NdjsonLine[]) => lines.map((l) => ({ type, payload: l.payload, ...options }));
+      const r = await queue.knex.transaction((trx) => writeChunks(first.done ? [] : first.value, chunks, (lines) =>
+        queue.enqueueMany(items(lines), { trx, label: (i) => `line ${lines[i].line}` })));
+      output(!!f.json, r, () => `enqueued ${r.inserted} items (${type}) from ${f.file === '-' ? 'standard input' : f.file}`);
+    } finally {
+      await queue.close();
+    }
   } finally {
-    await queue.close();
+    await chunks.return(undefined); // closes the file when a refusal stopped the reading early
   }
 }
 
+/** One payload of an NDJSON file, with its line number (from 1). */
+interface NdjsonLine {
+  line: number;
+  payload: unknown;
+}
+
+/** Lines per chunk, and line characters: one multi-row INSERT of `enqueueMany` (500 rows or 2 MiB). */
+const CHUNK_LINES = 500;
+const CHUNK_CHARS = 2 * 1024 * 1024;
+
 /**
- * One JSON payload per non-blank line, with its line number. `-` reads standard input. A byte order mark starting
- * the first line is dropped; an integer a number cannot hold exactly refuses the file (see `parseJsonPayload`).
+ * Writes `first`, then every chunk of `rest`, the next chunk read and checked while the last one is written. A
+ * refusal names the earliest bad line: when reading refuses a line while the chunk before is being written, the
+ * write's own refusal (of an earlier line) wins.
  */
-async function readNdjson(path: string): Promise<{ line: number; payload: unknown }[]> {
+async function writeChunks(
+  first: NdjsonLine[],
+  rest: AsyncIterable<NdjsonLine[]>,
+  write: (lines: NdjsonLine[]) => Promise<EnqueueManyResult>,
+): Promise<EnqueueManyResult> {
+  const total = { inserted: 0, skipped: 0 };
+  const start = (lines: NdjsonLine[]) => {
+    const p = write(lines).then((r) => {
+      total.inserted += r.inserted;
+      total.skipped += r.skipped;
+    });
+    p.catch(() => {}); // awaited below; this only keeps a refusal from counting as unhandled while the next chunk is read
+    return p;
+  };
+  let writing = start(first);
+  try {
+    for await (const lines of rest) {
+      await writing;
+      writing = start(lines);
+    }
+    await writing;
+  } catch (err) {
+    // The write in flight ends before the transaction rolls back; its refusal is of earlier lines than a reading one.
+    const earlier = await writing.then(() => null, (e: unknown) => e);
+    throw earlier ?? err;
+  }
+  return total;
+}
+
+/**
+ * The file's payloads in chunks of at most `CHUNK_LINES` lines and about `CHUNK_CHARS` characters: one JSON payload
+ * per non-blank line, with its line number. `-` reads standard input. A byte order mark starting the first line is
+ * dropped; an integer a number cannot hold exactly refuses the file (see `parseJsonPayload`), as does a file with
+ * no payload at all.
+ */
+async function* readNdjsonChunks(path: string): AsyncGenerator<NdjsonLine[], void, undefined> {
   const input = path === '-' ? process.stdin : createReadStream(path);
   const opened = new Promise<void>((resolve, reject) => {
     if (path === '-') return resolve();
@@ -63,22 +119,36 @@ async function readNdjson(path: string): Promise<{ line: number; payload: unknow
     input.once('error', (err: Error) => reject(new UsageError(`cannot read ${path} (${messageOf(err)}); check the path`)));
   });
   await opened;
-  const out: { line: number; payload: unknown }[] = [];
   const name = path === '-' ? 'standard input' : path;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let chunk: NdjsonLine[] = [];
+  let chars = 0;
+  let payloads = 0;
   let n = 0;
   try {
-    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    for await (const line of lines) {
       n++;
       const text = n === 1 ? stripBom(line) : line;
       if (text.trim() === '') continue;
       const payload = parseJsonPayload(text, `line ${n} of ${name}: payload`, (reason) => `line ${n} of ${name} is not valid JSON (${reason}); nothing was enqueued`);
-      out.push({ line: n, payload });
+      chunk.push({ line: n, payload });
+      payloads++;
+      chars += text.length;
+      if (chunk.length >= CHUNK_LINES || chars >= CHUNK_CHARS) {
+        yield chunk;
+        chunk = [];
+        chars = 0;
+      }
     }
   } catch (err) {
     if (err instanceof UsageError) throw err;
     // Opening succeeds on a folder; reading it fails (EISDIR).
     throw new UsageError(`cannot read ${path} (${messageOf(err)}); check the path`);
+  } finally {
+    lines.close();
+    // Also standard input: after a refusal the rest is not wanted, and an open pipe would keep the process until its end.
+    input.destroy();
   }
-  if (out.length === 0) throw new UsageError(`${name} holds no payloads (one JSON value per line); nothing was enqueued`);
-  return out;
+  if (payloads === 0) throw new UsageError(`${name} holds no payloads (one JSON value per line); nothing was enqueued`);
+  if (chunk.length > 0) yield chunk;
 }
