@@ -10,7 +10,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('host', 255).notNullable();
     t.integer('pid').notNullable();
     t.integer('wake_port').nullable();
-    t.text('handlers').notNullable(); // JSON array of handler names
+    t.text('handlers').notNullable(); // JSON: [{ name, types }] of the connected handlers (older rows: names only)
     t.bigInteger('started_at').notNullable();
     t.bigInteger('seen_at').notNullable();
     t.index(['host', 'seen_at'], 'signalq_workers_host');

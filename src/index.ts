@@ -4,8 +4,8 @@
 export { createQueue, Queue, type EnqueueResult, type EnqueueManyResult, type TypedEnqueueItem } from './queue/queue.ts';
 export type { EnqueueOptions, EnqueueManyItem } from './queue/enqueue.ts';
 export type { BatchSummary, Tally } from './queue/batch.ts';
-export type { WorkTotals } from './queue/work-loop.ts';
-export type { QueueStats } from './queue/inspect.ts';
+export type { WorkTotals } from './worker/work-loop.ts';
+export type { QueueStats } from './admin/admin.ts';
 export { loadHandlers } from './queue/load-handlers.ts';
 export { parseDatabaseUrl, type QueueOptions } from './config.ts';
 export { UsageError, PermanentError, RetryLaterError, LockBusyError, DatabaseError, HandlerTimeoutError } from './errors.ts';

@@ -2,7 +2,7 @@
  * Human-readable output of the listing commands (their `--json` form is the objects themselves).
  */
 import type { Item } from '../types.ts';
-import type { QueueStats } from '../queue/inspect.ts';
+import type { QueueStats } from '../admin/admin.ts';
 import type { BatchSummary } from '../queue/batch.ts';
 import { MAX_RUN_AT_MS } from '../queue/validate.ts';
 
@@ -37,7 +37,7 @@ export function formatStats(s: QueueStats): string {
   }
   for (const t of s.types) {
     const c = Object.entries(t.counts).map(([k, v]) => `${k} ${v}`).join(', ');
-    lines.push(`  ${t.type}: ${c}${t.noHandler ? '  (no handler connected takes this type)' : `  [${t.handlers.join(', ')}]`}`);
+    lines.push(`  ${t.type}: ${c}${t.noHandler ? '  (no live worker takes this type)' : `  [${t.handlers.join(', ')}]`}`);
   }
   return lines.join('\n');
 }

@@ -52,8 +52,7 @@ function buildProgram(): Command {
   runOptions(program.command('work').description('process items until stopped (SIGTERM/SIGINT stop gracefully)'))
     .action((_o, cmd) => workCommand(globals(cmd)));
 
-  program.command('stats').description('count items per status and type').addOption(jsonOption())
-    .option('--handlers <dir>', 'folder of handler modules, to show which types have none (default ./handlers)')
+  program.command('stats').description('count items per status and type, and which types no live worker takes').addOption(jsonOption())
     .action((_o, cmd) => statsCommand(globals(cmd)));
 
   program.command('list').description('list items, newest first').addOption(jsonOption())

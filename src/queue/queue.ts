@@ -15,9 +15,9 @@ import { buildRow, type EnqueueManyItem, type EnqueueOptions } from './enqueue.t
 import { HandlerRegistry } from './handlers.ts';
 import { Processor } from './processor.ts';
 import { emptyTally, type BatchSummary } from './batch.ts';
-import { WorkLoop, type WorkTotals } from './work-loop.ts';
-import { Inspector } from './inspect.ts';
-import { WakeNotifier } from './wake.ts';
+import { WorkLoop, type WorkTotals } from '../worker/work-loop.ts';
+import { Admin } from '../admin/admin.ts';
+import { WakeNotifier } from '../worker/wake.ts';
 
 /** What `enqueue` did. */
 export interface EnqueueResult {
@@ -55,7 +55,8 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   readonly signals = new Signals();
   readonly clock: ServerClock;
   readonly registry: HandlerRegistry;
-  readonly inspect: Inspector;
+  /** Operators' reads and actions: counts, listings, one item, retry, purge, workers (the CLI's and the dashboard's). */
+  readonly admin: Admin;
   private readonly notifier: WakeNotifier;
   private processor: Processor | null = null;
   private loop: WorkLoop | null = null;
@@ -68,7 +69,7 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   ) {
     this.clock = new ServerClock(knex);
     this.registry = new HandlerRegistry(this.signals, knex, options.handlerTimeoutMs);
-    this.inspect = new Inspector(knex, this.clock, this.registry);
+    this.admin = new Admin(knex, this.clock);
     // Once an enqueue has committed, wake the workers on this host (a worker in this process is woken directly).
     this.notifier = new WakeNotifier(knex, hostname(), () => this.clock.now());
     this.signals.on('itemEnqueued', (e) => e.created && this.notifier.notify());

@@ -30,7 +30,7 @@ describe.each(DIALECTS)('audit-log handler on %s', (dialect) => {
     q.connect(auditLog);
     const { id } = await q.enqueue('audit', { action: 'order.refunded', actor: 'user:7', subject: 'order:42', details: { amount: '9.90', reason: 'damaged' } });
     expect(await q.process()).toMatchObject({ claimed: 1, done: 1 });
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item?.status).toBe('done');
     const rows = await q.knex('app_audit_log').select();
     expect(rows).toHaveLength(1);
@@ -51,7 +51,7 @@ describe.each(DIALECTS)('audit-log handler on %s', (dialect) => {
     q.connect(auditLog);
     const { id } = await q.enqueue('audit', { action: 'login' });
     await q.process();
-    expect((await q.inspect.get(id))?.status).toBe('done');
+    expect((await q.admin.get(id))?.status).toBe('done');
     expect(await q.knex('app_audit_log').select('action', 'actor', 'subject', 'details')).toEqual([{ action: 'login', actor: null, subject: null, details: null }]);
   });
 
@@ -59,7 +59,7 @@ describe.each(DIALECTS)('audit-log handler on %s', (dialect) => {
     const q = await freshQueue(dialect);
     q.connect(auditLog);
     const { id } = await q.enqueue('audit', { action: 'user.deleted', actor: 'admin:1' });
-    const item = (await q.inspect.get(id)) as Item<AuditPayload>;
+    const item = (await q.admin.get(id)) as Item<AuditPayload>;
     // A worker that inserted the row and died before recording the outcome: the item is still pending.
     await auditLog.handle(item, contextFor(q, item));
     await auditLog.handle(item, contextFor(q, item));
@@ -86,7 +86,7 @@ describe.each(DIALECTS)('audit-log handler on %s', (dialect) => {
     q.connect(createAuditLogHandler({ table: 'shop_audit' }));
     const { id } = await q.enqueue('audit', { action: 'price.changed' });
     await q.process();
-    expect((await q.inspect.get(id))?.status).toBe('done');
+    expect((await q.admin.get(id))?.status).toBe('done');
     expect((await q.knex('shop_audit').select('action').orderBy('id')).map((r) => r.action)).toEqual(['seed', 'price.changed']);
     expect(await q.knex.schema.hasTable('app_audit_log')).toBe(false);
   });
@@ -104,7 +104,7 @@ describe.each(DIALECTS)('audit-log handler on %s', (dialect) => {
     q.connect(auditLog);
     const { id } = await q.enqueue('audit', payload);
     expect(await q.process()).toMatchObject({ error: 1 });
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item).toMatchObject({ status: 'error', trials: 1 });
     expect(item?.results['audit-log'].error).toContain(`audit item ${id}: ${message}`);
   });

@@ -153,7 +153,7 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     expect(r.headers['idempotency-key']).toBe(`${id}:webhook`);
     expect(r.headers.authorization).toBe('Bearer abc');
     expect(r.body).toEqual({ id, type: 'webhook', body: { order: 42, total: '9.90' } });
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item).toMatchObject({ status: 'done', trials: 1 });
     expect(item?.results.webhook.ok).toBe(true);
   });
@@ -164,7 +164,7 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     const { id } = await q.enqueue('webhook', { url: `${base}/ok/put`, method: 'PUT' });
     await q.process();
     expect(received).toMatchObject([{ method: 'PUT', body: { id, type: 'webhook', body: null } }]);
-    expect((await q.inspect.get(id))?.status).toBe('done');
+    expect((await q.admin.get(id))?.status).toBe('done');
   });
 
   it('retries on 500 with the URL (no query) and status in the error, and sends the same key again', async () => {
@@ -172,12 +172,12 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     q.connect(webhook);
     const { id } = await q.enqueue('webhook', { url: `${base}/status/500?sig=hidden` });
     expect(await q.process()).toMatchObject({ retry: 1 });
-    let item = await q.inspect.get(id);
+    let item = await q.admin.get(id);
     expect(item).toMatchObject({ status: 'need_retry', trials: 1 });
     expect(item?.results.webhook.error).toBe(`webhook POST ${base}/status/500 answered 500 Internal Server Error: answer 500`);
 
     await q.process();
-    item = await q.inspect.get(id);
+    item = await q.admin.get(id);
     expect(item).toMatchObject({ status: 'need_retry', trials: 2 });
     expect(received.map((r) => r.headers['idempotency-key'])).toEqual([`${id}:webhook`, `${id}:webhook`]);
   });
@@ -187,9 +187,9 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     q.connect(webhook);
     const { id } = await q.enqueue('webhook', { url: `${base}/flaky` });
     await q.process();
-    expect((await q.inspect.get(id))?.status).toBe('need_retry');
+    expect((await q.admin.get(id))?.status).toBe('need_retry');
     await q.process();
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item).toMatchObject({ status: 'done', trials: 2 });
     expect(item?.results.webhook).toMatchObject({ ok: true, runs: 2 });
   });
@@ -200,7 +200,7 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     const { id } = await q.enqueue('webhook', { url: `${base}/rate-limited` });
     const before = Date.now();
     await q.process();
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item?.status).toBe('need_retry');
     expect(item!.runAt.getTime()).toBeGreaterThanOrEqual(before + 119_000);
     expect(item?.results.webhook.error).toMatch(/answered 429 .*\(retry after 120 s\)/);
@@ -212,7 +212,7 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     q.connect(webhook);
     const { id } = await q.enqueue('webhook', { url: `${base}/status/${status}` });
     await q.process();
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item?.status).toBe('need_retry');
     expect(item?.results.webhook.error).toContain(`answered ${status}`);
   });
@@ -222,7 +222,7 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     q.connect(webhook);
     const { id } = await q.enqueue('webhook', { url: `${base}/status/${status}` });
     expect(await q.process()).toMatchObject({ error: 1 });
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item).toMatchObject({ status: 'error', trials: 1 });
     expect(item?.results.webhook.error).toContain(`webhook POST ${base}/status/${status} answered ${status}`);
   });
@@ -232,7 +232,7 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     q.connect(webhook);
     const { id } = await q.enqueue('webhook', { url: `${base}/redirect` });
     await q.process();
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item?.status).toBe('error');
     expect(item?.results.webhook.error).toContain(`answered 302`);
     expect(item?.results.webhook.error).toContain(`${base}/ok/moved`);
@@ -244,7 +244,7 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     q.connect(createWebhookHandler({ timeoutMs: 150 }));
     const { id } = await q.enqueue('webhook', { url: `${base}/slow` });
     expect(await q.process()).toMatchObject({ retry: 1 });
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item?.status).toBe('need_retry');
     expect(item?.results.webhook.error).toBe(`webhook POST ${base}/slow got no answer within 150 ms`);
   });
@@ -255,7 +255,7 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     const port = await closedPort();
     const { id } = await q.enqueue('webhook', { url: `http://127.0.0.1:${port}/hook` });
     await q.process();
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item?.status).toBe('need_retry');
     expect(item?.results.webhook.error).toMatch(new RegExp(`^webhook POST http://127\\.0\\.0\\.1:${port}/hook failed: .*ECONNREFUSED`));
   });
@@ -278,7 +278,7 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     q.connect(webhook);
     const { id } = await q.enqueue('webhook', payload);
     await q.process();
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item).toMatchObject({ status: 'error', trials: 1 });
     expect(item?.results.webhook.error).toContain(`webhook item ${id}: ${message}`);
     expect(received).toEqual([]);
@@ -289,7 +289,7 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     q.connect(createWebhookHandler({ allowHosts: ['hooks.example.com'] }));
     const { id } = await q.enqueue('webhook', { url: `${base}/ok/a` });
     await q.process();
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item?.status).toBe('error');
     expect(item?.results.webhook.error).toContain('webhook host 127.0.0.1 is not in SIGNALQ_WEBHOOK_ALLOW_HOSTS (hooks.example.com)');
     expect(received).toEqual([]);
@@ -298,7 +298,7 @@ describe.each(DIALECTS)('webhook handler on %s', (dialect) => {
     allowed.connect(createWebhookHandler({ allowHosts: ['hooks.example.com', '127.0.0.1'] }));
     const second = await allowed.enqueue('webhook', { url: `${base}/ok/b` });
     await allowed.process();
-    expect((await allowed.inspect.get(second.id))?.status).toBe('done');
+    expect((await allowed.admin.get(second.id))?.status).toBe('done');
     expect(received.map((r) => r.path)).toEqual(['/ok/b']);
   });
 });
@@ -349,7 +349,7 @@ describe('webhook handler against receivers that never finish their answer', () 
     }
     expect(outcome).toMatchObject({ retry: 1 });
     expect(Date.now() - started).toBeLessThan(3000);
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item?.status).toBe('need_retry');
     expect(item?.results.webhook.error).toMatch(new RegExp(`^webhook POST ${base}/trickle-500 answered 500 Internal Server Error: slow failure x*$`));
   });
@@ -359,7 +359,7 @@ describe('webhook handler against receivers that never finish their answer', () 
     q.connect(webhook);
     const { id } = await q.enqueue('webhook', { url: `${base}/huge-500` });
     expect(await within(q.process(), 10_000)).toMatchObject({ retry: 1 });
-    const error = String((await q.inspect.get(id))?.results.webhook.error);
+    const error = String((await q.admin.get(id))?.results.webhook.error);
     expect(error).toMatch(new RegExp(`^webhook POST ${base}/huge-500 answered 500 Internal Server Error: database exploded: x+…$`));
     expect(error.length).toBeLessThan(400);
     // The server saw the client go away long before the body's end: the handler did not read (and hold) it all.

@@ -48,7 +48,7 @@ describe.each(DIALECTS)('handler runs on %s', (dialect) => {
     await expect.poll(() => seen, { timeout: 5000 }).not.toBeNull();
     expect(seen!.loops).toBe(0);
     expect(seen!.reason).toBeInstanceOf(HandlerTimeoutError);
-    expect((await q.inspect.get(id))?.results.slow.error).toMatch(/ran past its timeout of 100 ms/);
+    expect((await q.admin.get(id))?.results.slow.error).toMatch(/ran past its timeout of 100 ms/);
   });
 
   it('a thrown value that cannot be read is an ordinary failure, in process() and in work()', async () => {
@@ -57,7 +57,7 @@ describe.each(DIALECTS)('handler runs on %s', (dialect) => {
     q.connect({ name: 'odd-async', types: '*', handle: async () => Promise.reject(unreadable()) });
     const { id } = await q.enqueue('t', {});
     expect(await q.process()).toMatchObject({ claimed: 1, retry: 1 });
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item?.status).toBe('need_retry');
     expect(typeof item?.results.odd.error).toBe('string');
     expect(typeof item?.results['odd-async'].error).toBe('string');
@@ -68,7 +68,7 @@ describe.each(DIALECTS)('handler runs on %s', (dialect) => {
     await expect.poll(() => failed, { timeout: 10_000 }).toEqual([id]);
     q.stop();
     await working;
-    expect((await q.inspect.get(id))?.status).toBe('error');
+    expect((await q.admin.get(id))?.status).toBe('error');
   });
 
   it('refuses handler names that would break the results map', async () => {
@@ -83,6 +83,6 @@ describe.each(DIALECTS)('handler runs on %s', (dialect) => {
     const { id } = await q.enqueue('t', {});
     expect(await q.process()).toMatchObject({ done: 1 });
     expect(ran.sort()).toEqual(['constructor', 'hasOwnProperty', 'toString']);
-    expect(Object.keys((await q.inspect.get(id))!.results).sort()).toEqual(['constructor', 'hasOwnProperty', 'toString']);
+    expect(Object.keys((await q.admin.get(id))!.results).sort()).toEqual(['constructor', 'hasOwnProperty', 'toString']);
   });
 });

@@ -46,10 +46,10 @@ describe('worker during a database outage (MariaDB)', () => {
     expect(errors.length).toBeGreaterThan(0);
     await proxy.up();
 
-    await expect.poll(async () => (await direct.inspect.stats()).counts.done, { timeout: 60_000, interval: 200 }).toBe(1500);
+    await expect.poll(async () => (await direct.admin.stats()).counts.done, { timeout: 60_000, interval: 200 }).toBe(1500);
     worker.stop();
     await working;
-    const stats = await direct.inspect.stats();
+    const stats = await direct.admin.stats();
     expect(stats.counts).toMatchObject({ done: 1500, pending: 0, in_progress: 0, need_retry: 0, error: 0 });
     // The claims held through the outage (lease 60 s), so no handler ran twice.
     expect(runs.size).toBe(1500);
@@ -90,17 +90,17 @@ describe('worker during a database outage (MariaDB)', () => {
     await new Promise((r) => setTimeout(r, 1200));
     // Another processor takes the item back (a batch with no handler connected claims nothing, but expires leases).
     await direct.process();
-    expect((await direct.inspect.get(id))?.status).toBe('need_retry');
+    expect((await direct.admin.get(id))?.status).toBe('need_retry');
     await new Promise((r) => setTimeout(r, 500));
     await proxy.up();
     // Wake the worker out of its backoff (an enqueue on this host sends it a datagram), so it claims the item
     // again well before its writer's next try (about 3 s after the cut).
     await direct.enqueue('wake', {});
     await expect.poll(() => runs, { timeout: 10_000, interval: 20 }).toBe(2);
-    await expect.poll(async () => (await direct.inspect.get(id))?.status, { timeout: 30_000, interval: 100 }).toBe('done');
+    await expect.poll(async () => (await direct.admin.get(id))?.status, { timeout: 30_000, interval: 100 }).toBe('done');
     // Give a stale write every chance to land (the writer retries with backoff up to 5 s apart).
     await new Promise((r) => setTimeout(r, 6000));
-    const item = await direct.inspect.get(id);
+    const item = await direct.admin.get(id);
     expect(item).toMatchObject({ status: 'done', results: { h: { ok: true } } });
     expect(runs).toBe(2);
     worker.stop();

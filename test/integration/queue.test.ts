@@ -27,7 +27,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect(a).toEqual([id]);
     expect(b).toEqual([id]);
     expect(other).toEqual([]);
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     expect(item?.status).toBe('done');
     expect(item?.trials).toBe(1);
     expect(Object.keys(item!.results).sort()).toEqual(['a', 'b']);
@@ -44,12 +44,12 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     q.connect({ name: 'flaky', types: '*', handle: () => { if (++flakyRuns < 3) throw new Error(`boom ${flakyRuns}`); } });
     const { id } = await q.enqueue('t', {});
     expect(await q.process()).toMatchObject({ claimed: 1, retry: 1 });
-    let item = await q.inspect.get(id);
+    let item = await q.admin.get(id);
     expect(item).toMatchObject({ status: 'need_retry', trials: 1 });
     expect(item?.results.flaky).toMatchObject({ ok: false, error: 'boom 1', runs: 1 });
     await q.process();
     await q.process();
-    item = await q.inspect.get(id);
+    item = await q.admin.get(id);
     expect(item).toMatchObject({ status: 'done', trials: 3 });
     expect(good).toEqual([id]); // ran once, never again
     expect(flakyRuns).toBe(3);
@@ -65,18 +65,18 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const { id } = await q.enqueue('t', { n: 1 }, { maxTrials: 2 });
     await q.process();
     await q.process();
-    let item = await q.inspect.get(id);
+    let item = await q.admin.get(id);
     expect(item).toMatchObject({ status: 'error', trials: 2 });
     expect(item?.results.bad).toMatchObject({ ok: false, error: 'still broken' });
     expect((await q.process()).claimed).toBe(0); // error is final
-    item = await q.inspect.retry(id);
+    item = await q.admin.retry(id);
     expect(item).toMatchObject({ status: 'pending', trials: 0 });
     expect(item.results.good.ok).toBe(true);
     fixed = true;
     expect(await q.process()).toMatchObject({ claimed: 1, done: 1 });
     expect(good).toEqual([id]);
-    await expect(q.inspect.retry(id)).rejects.toThrow(/is done, not error/);
-    await expect(q.inspect.retry(99999)).rejects.toThrow(/no item with id 99999/);
+    await expect(q.admin.retry(id)).rejects.toThrow(/is done, not error/);
+    await expect(q.admin.retry(99999)).rejects.toThrow(/no item with id 99999/);
   });
 
   it('retry refuses an item whose dedupe key another unfinished item took meanwhile', async () => {
@@ -84,11 +84,11 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     q.connect({ name: 'perm', types: ['p'], handle: () => { throw new PermanentError('no'); } });
     const first = await q.enqueue('p', {}, { key: 'k1' });
     await q.process();
-    expect((await q.inspect.get(first.id))?.status).toBe('error');
+    expect((await q.admin.get(first.id))?.status).toBe('error');
     const second = await q.enqueue('p', {}, { key: 'k1' }); // the key is free once the first finished
     expect(second.created).toBe(true);
-    await expect(q.inspect.retry(first.id)).rejects.toThrow(`dedupe key is held by unfinished item ${second.id}`);
-    expect((await q.inspect.get(first.id))?.status).toBe('error');
+    await expect(q.admin.retry(first.id)).rejects.toThrow(`dedupe key is held by unfinished item ${second.id}`);
+    expect((await q.admin.get(first.id))?.status).toBe('error');
   });
 
   it('retryAll puts every error item (of a type) back to pending', async () => {
@@ -96,11 +96,11 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     q.connect({ name: 'perm', types: '*', handle: () => { throw new PermanentError('no'); } });
     await q.enqueueMany([{ type: 'a', payload: 1 }, { type: 'a', payload: 2 }, { type: 'b', payload: 3 }]);
     await q.process();
-    expect((await q.inspect.stats()).counts.error).toBe(3);
-    expect(await q.inspect.retryAll('a')).toEqual({ retried: 2, skipped: 0 });
-    expect((await q.inspect.stats()).counts).toMatchObject({ pending: 2, error: 1 });
-    expect(await q.inspect.retryAll()).toEqual({ retried: 1, skipped: 0 });
-    expect((await q.inspect.stats()).counts).toMatchObject({ pending: 3, error: 0 });
+    expect((await q.admin.stats()).counts.error).toBe(3);
+    expect(await q.admin.retryAll('a')).toEqual({ retried: 2, skipped: 0 });
+    expect((await q.admin.stats()).counts).toMatchObject({ pending: 2, error: 1 });
+    expect(await q.admin.retryAll()).toEqual({ retried: 1, skipped: 0 });
+    expect((await q.admin.stats()).counts).toMatchObject({ pending: 3, error: 0 });
   });
 
   it('a PermanentError goes straight to error; a handler past its timeout counts as failed', async () => {
@@ -112,8 +112,8 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const s = await q.enqueue('s', {});
     const summary = await q.process();
     expect(summary).toMatchObject({ claimed: 2, error: 1, retry: 1 });
-    expect(await q.inspect.get(p.id)).toMatchObject({ status: 'error', trials: 1 });
-    const slow = await q.inspect.get(s.id);
+    expect(await q.admin.get(p.id)).toMatchObject({ status: 'error', trials: 1 });
+    const slow = await q.admin.get(s.id);
     expect(slow?.status).toBe('need_retry');
     expect(slow?.results.slow.error).toMatch(/timeout of 50 ms/);
     expect(signal?.aborted).toBe(true); // the handler was told to give up
@@ -126,7 +126,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const first = await q.enqueue('t', { v: 1 }, { key: 'order-7' });
     const again = await q.enqueue('t', { v: 2 }, { key: 'order-7' });
     expect(again).toEqual({ id: first.id, created: false });
-    expect((await q.inspect.stats()).total).toBe(1);
+    expect((await q.admin.stats()).total).toBe(1);
     const many = await q.enqueueMany([{ type: 't', payload: {}, key: 'order-7' }, { type: 't', payload: {}, key: 'order-8' }]);
     expect(many).toEqual({ inserted: 1, skipped: 1 });
     await q.process();
@@ -146,12 +146,12 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
         throw new Error('app failed');
       }),
     ).rejects.toThrow('app failed');
-    expect((await q.inspect.stats()).total).toBe(0);
+    expect((await q.admin.stats()).total).toBe(0);
     await q.knex.transaction(async (trx) => {
       await trx('orders').insert({ name: 'kept' });
       await q.enqueue('t', { order: 'kept' }, { trx });
     });
-    expect((await q.inspect.stats()).total).toBe(1);
+    expect((await q.admin.stats()).total).toBe(1);
   });
 
   it('refuses bad input with a message naming it, and writes nothing', async () => {
@@ -176,7 +176,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     ];
     for (const [call, message] of cases) await expect(call()).rejects.toThrow(message);
     for (const [call] of cases) await expect(call()).rejects.toBeInstanceOf(UsageError);
-    expect((await q.inspect.stats()).total).toBe(0);
+    expect((await q.admin.stats()).total).toBe(0);
   });
 
   it('an item whose stored payload is not JSON (written by something else) goes to error, naming why', async () => {
@@ -187,7 +187,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     await q.knex('signalq_items').where({ id }).update({ payload: '{broken' });
     expect(await q.process()).toMatchObject({ claimed: 1, error: 1 });
     expect(seen).toEqual([]);
-    const item = await q.inspect.get(id); // still readable, the payload as its raw text
+    const item = await q.admin.get(id); // still readable, the payload as its raw text
     expect(item).toMatchObject({ status: 'error', payload: '{broken' });
     expect(item?.results.signalq.error).toMatch(/payload is not valid JSON/);
   });
@@ -198,10 +198,10 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const orphan = await q.enqueue('fax', {});
     await q.enqueue('mail', {});
     expect(await q.process()).toMatchObject({ claimed: 1, done: 1 });
-    expect((await q.inspect.get(orphan.id))?.status).toBe('pending');
-    const stats = await q.inspect.stats();
+    expect((await q.admin.get(orphan.id))?.status).toBe('pending');
+    const stats = await q.admin.stats();
     expect(stats.counts).toMatchObject({ pending: 1, done: 1 });
-    expect(stats.oldestDueAt?.getTime()).toBe((await q.inspect.get(orphan.id))?.runAt.getTime()); // the orphan waits
+    expect(stats.oldestDueAt?.getTime()).toBe((await q.admin.get(orphan.id))?.runAt.getTime()); // the orphan waits
     expect(stats.types.find((t) => t.type === 'fax')).toMatchObject({ noHandler: true, handlers: [] });
   });
 
@@ -222,7 +222,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const delayed = await q.enqueue('t', { n: 'delayed' }, { delayMs: 60_000 });
     await q.process({ limit: 10 });
     expect(seen).toEqual([urgent.id, late.id]);
-    expect((await q.inspect.get(delayed.id))?.status).toBe('pending');
+    expect((await q.admin.get(delayed.id))?.status).toBe('pending');
   });
 
   it('the claim reads the index in order, with no sort', async () => {
@@ -250,7 +250,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
       if (types.length === 1) expect(sorts, plan).toBe(0);
       else expect(sorts, plan).toBeLessThanOrEqual(types.length);
     }
-    const all = await q.inspect.list({ limit: 100 });
+    const all = await q.admin.list({ limit: 100 });
     const expected = all.filter((i) => i.type === 'a' || i.type === 'b').sort((x, y) => x.priority - y.priority || x.runAt.getTime() - y.runAt.getTime() || x.id - y.id);
     const claim = (types: string[], limit: number) =>
       claimItems(q.knex, { token: `t-${types.join()}`, owner: 'test', now: q.clock.now(), leaseUntil: q.clock.now() + 60_000, limit, types });
@@ -260,7 +260,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect((await claim(['a', 'b'], 100)).map((r) => r.id)).toEqual(expected.slice(15).map((i) => i.id));
     expect(await hasRunnableItem(q.knex, q.clock.now(), ['a', 'b'])).toBe(false);
     expect((await claim(['c'], 100)).map((r) => r.type)).toEqual(Array(20).fill('c'));
-    expect((await q.inspect.stats()).counts.pending).toBe(3000);
+    expect((await q.admin.stats()).counts.pending).toBe(3000);
   });
 
 
@@ -276,7 +276,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     await Promise.all([drain(q1), drain(q2)]);
     expect(seen.size).toBe(600);
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
-    expect((await q1.inspect.stats()).counts.done).toBe(600);
+    expect((await q1.admin.stats()).counts.done).toBe(600);
   });
 
   it('takes back items whose lease ran out, without rerunning handlers that succeeded', async () => {
@@ -295,7 +295,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     expect(await q.process()).toMatchObject({ claimed: 1, done: 1 });
     expect(first).toEqual([]);
     expect(second).toEqual([id]);
-    expect(await q.inspect.get(id)).toMatchObject({ status: 'done', trials: 2 });
+    expect(await q.admin.get(id)).toMatchObject({ status: 'done', trials: 2 });
   });
 
   it('renews the lease while a batch runs, so a slow handler keeps its item', async () => {
@@ -313,7 +313,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     }
     expect(await running).toMatchObject({ claimed: 1, done: 1 });
     expect(runs).toEqual(['q']);
-    expect(await q.inspect.get(id)).toMatchObject({ status: 'done', trials: 1 });
+    expect(await q.admin.get(id)).toMatchObject({ status: 'done', trials: 1 });
   });
 
   it('purges done items finished long enough ago, and nothing else', async () => {
@@ -325,10 +325,10 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const recent = await q.enqueue('t', {});
     await q.process();
     const waiting = await q.enqueue('other', {});
-    expect(await q.inspect.purgeDone(7 * 86_400_000)).toBe(1);
-    expect(await q.inspect.get(old.id)).toBeUndefined();
-    expect((await q.inspect.get(recent.id))?.status).toBe('done');
-    expect((await q.inspect.get(waiting.id))?.status).toBe('pending');
+    expect(await q.admin.purgeDone(7 * 86_400_000)).toBe(1);
+    expect(await q.admin.get(old.id)).toBeUndefined();
+    expect((await q.admin.get(recent.id))?.status).toBe('done');
+    expect((await q.admin.get(waiting.id))?.status).toBe('pending');
   });
 
   it('a processor that lost its claim writes nothing over the newer one, and says which items it lost', async () => {
@@ -343,15 +343,15 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const lostEvents: number[] = [];
     q1.on('claimLost', (e) => void lostEvents.push(e.count));
     const running = q1.process();
-    await expect.poll(async () => (await q1.inspect.list({ status: 'in_progress' })).length).toBe(2);
+    await expect.poll(async () => (await q1.admin.list({ status: 'in_progress' })).length).toBe(2);
     // A's lease runs out (as if q1 had stalled past it); q2 takes A back and finishes it.
     await q1.knex('signalq_items').where({ id: a.id }).update({ lease_until: 1 });
     expect(await q2.process()).toMatchObject({ claimed: 1, done: 1 });
     release();
     expect(await running).toMatchObject({ claimed: 2, done: 1, lost: 1 });
     expect(lostEvents).toEqual([1]);
-    expect(await q1.inspect.get(a.id)).toMatchObject({ status: 'done', trials: 2 }); // q2's outcome stands
-    expect(await q1.inspect.get(b.id)).toMatchObject({ status: 'done', trials: 1 });
+    expect(await q1.admin.get(a.id)).toMatchObject({ status: 'done', trials: 2 }); // q2's outcome stands
+    expect(await q1.admin.get(b.id)).toMatchObject({ status: 'done', trials: 1 });
   });
 
   it('on stop, hands back claimed items not yet started, with no trial counted', async () => {
@@ -361,9 +361,9 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     await q.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: 't', payload: { i } })));
     const s = await q.process();
     expect(s).toMatchObject({ claimed: 5, done: 1, released: 4 });
-    const stats = await q.inspect.stats();
+    const stats = await q.admin.stats();
     expect(stats.counts).toMatchObject({ done: 1, pending: 4, in_progress: 0 });
-    const pending = await q.inspect.list({ status: 'pending' });
+    const pending = await q.admin.list({ status: 'pending' });
     expect(pending.every((i) => i.trials === 0 && i.owner === null)).toBe(true);
   });
 
@@ -382,7 +382,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const failing = await q.enqueue('t', { fail: true }, { maxTrials: 2 });
     await q.process();
     // The retry event's item is the row as written, field for field.
-    expect(announced[0]).toEqual(await q.inspect.get(failing.id));
+    expect(announced[0]).toEqual(await q.admin.get(failing.id));
     await q.process();
     await q.enqueue('t', { fail: false });
     await q.process();
@@ -391,7 +391,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
       'batchStart 1', 'handlerFailed h nope', 'itemError error trials=2 finished=true', 'batchEnd done=0 retry=0 error=1 lost=0',
       'batchStart 1', 'itemDone done trials=1 ok=true', 'batchEnd done=1 retry=0 error=0 lost=0',
     ]);
-    expect((await q.inspect.get(failing.id))?.trials).toBe(2);
+    expect((await q.admin.get(failing.id))?.trials).toBe(2);
   });
 
   it('a listener that throws is reported and does not stop settling', async () => {
@@ -402,7 +402,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     q.connect(ok('h'));
     const { id } = await q.enqueue('t', {});
     await q.process();
-    expect((await q.inspect.get(id))?.status).toBe('done');
+    expect((await q.admin.get(id))?.status).toBe('done');
     expect(reported).toEqual(['itemDone: listener bug']);
   });
 
@@ -411,7 +411,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const big = 'y'.repeat(400_000);
     const r = await q.enqueueMany(Array.from({ length: 60 }, (_, i) => ({ type: 't', payload: { i, big } }))); // 24 MB in all
     expect(r.inserted).toBe(60);
-    expect(((await q.inspect.list({ limit: 1 }))[0].payload as { big: string }).big).toHaveLength(400_000);
+    expect(((await q.admin.list({ limit: 1 }))[0].payload as { big: string }).big).toHaveLength(400_000);
   });
 
   it('enqueueMany writes thousands in one call; work() processes them and stops gracefully', async () => {
@@ -426,7 +426,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     q.stop();
     const totals = await working;
     expect(totals.done).toBe(3000);
-    expect((await q.inspect.stats()).counts.done).toBe(3000);
+    expect((await q.admin.stats()).counts.done).toBe(3000);
   });
 
   it('a slow item holds one slot, not its batch: the worker keeps claiming and running the others', async () => {
@@ -440,9 +440,9 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     const working = q.work();
     // Six batches' worth of fast items finish while the slow one is still running.
     await expect.poll(() => fastDone, { timeout: 20_000 }).toBe(30);
-    await expect.poll(async () => (await q.inspect.stats()).counts.done, { timeout: 20_000 }).toBe(30);
+    await expect.poll(async () => (await q.admin.stats()).counts.done, { timeout: 20_000 }).toBe(30);
     releaseSlow();
-    await expect.poll(async () => (await q.inspect.stats()).counts.done, { timeout: 20_000 }).toBe(31);
+    await expect.poll(async () => (await q.admin.stats()).counts.done, { timeout: 20_000 }).toBe(31);
     q.stop();
     await working;
   });

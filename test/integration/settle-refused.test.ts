@@ -23,9 +23,9 @@ describe.each(DIALECTS)('refused outcomes on %s', (dialect) => {
     await q.enqueueMany(Array.from({ length: 500 }, (_, i) => ({ type: 't', payload: { i } })));
     const s = await within(45_000, q.process(), 'the batch');
     expect(s).toMatchObject({ claimed: 500, retry: 500, lost: 0 });
-    const stats = await q.inspect.stats();
+    const stats = await q.admin.stats();
     expect(stats.counts).toMatchObject({ need_retry: 500, in_progress: 0 });
-    const [item] = await q.inspect.list({ limit: 1 });
+    const [item] = await q.admin.list({ limit: 1 });
     expect(item.results.h7.error).toBe(message);
   }, 60_000);
 
@@ -34,7 +34,7 @@ describe.each(DIALECTS)('refused outcomes on %s', (dialect) => {
     q.connect({ name: 'h', types: '*', handle: (item) => { if ((item.payload as { i: number }).i === 1) throw new RetryLaterError('much later', 1e19); } });
     await q.enqueueMany([0, 1, 2].map((i) => ({ type: 't', payload: { i } })));
     expect(await within(10_000, q.process(), 'the batch')).toMatchObject({ claimed: 3, done: 2, retry: 1 });
-    const retried = (await q.inspect.list({ status: 'need_retry' }))[0];
+    const retried = (await q.admin.list({ status: 'need_retry' }))[0];
     expect(retried.runAt.getTime()).toBeGreaterThan(Date.now() + 1e12);
     expect(Number.isNaN(retried.runAt.getTime())).toBe(false);
   });
@@ -43,7 +43,7 @@ describe.each(DIALECTS)('refused outcomes on %s', (dialect) => {
     const q = await freshQueue(dialect);
     q.connect({ name: 'h', types: '*', handle: () => {} });
     await q.enqueueMany([0, 1, 2, 3].map((i) => ({ type: 't', payload: { i } })));
-    const victim = (await q.inspect.list({ limit: 10 })).find((i) => (i.payload as { i: number }).i === 2)!.id;
+    const victim = (await q.admin.list({ limit: 10 })).find((i) => (i.payload as { i: number }).i === 2)!.id;
     // A trigger stands for whatever the database may refuse of one row (a value it cannot store, a constraint).
     if (dialect === 'sqlite') {
       await q.knex.raw(`CREATE TRIGGER refuse_done BEFORE UPDATE ON signalq_items WHEN NEW.id = ${victim} AND NEW.status = 'done' BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END`);
@@ -53,10 +53,10 @@ describe.each(DIALECTS)('refused outcomes on %s', (dialect) => {
     const errors: number[] = [];
     q.on('itemError', (e) => void errors.push(e.item.id));
     expect(await within(20_000, q.process(), 'the batch')).toMatchObject({ claimed: 4, done: 3, error: 1, lost: 0 });
-    const item = await q.inspect.get(victim);
+    const item = await q.admin.get(victim);
     expect(item).toMatchObject({ status: 'error', trials: 1 });
     expect(item?.results.signalq.error).toMatch(/refused this trial's outcome \(.*refused by the test trigger/);
     expect(errors).toEqual([victim]);
-    expect((await q.inspect.stats()).counts).toMatchObject({ done: 3, error: 1, in_progress: 0 });
+    expect((await q.admin.stats()).counts).toMatchObject({ done: 3, error: 1, in_progress: 0 });
   });
 });

@@ -28,7 +28,7 @@ describe.each(DIALECTS)('fenced settle on %s', (dialect) => {
       const current = { id, token: 'b', status: 'done' as const, runAt: now, results: '{"h":{"ok":true,"at":"y","runs":2}}' };
       const written = await settleItems(q.knex, order === 'stale first' ? [stale, current] : [current, stale], now + 2100);
       expect(written, order).toBe(1);
-      const item = await q.inspect.get(id);
+      const item = await q.admin.get(id);
       expect(item, order).toMatchObject({ status: 'done', results: { h: { ok: true, runs: 2 } } });
       expect(item?.trials, order).toBe(2); // the expiry's trial and the current claim's, not the stale one's
     }
@@ -40,7 +40,7 @@ describe.each(DIALECTS)('fenced settle on %s', (dialect) => {
       const current = { id, token: 'b', results: '{"h":{"ok":true,"at":"y","runs":1}}' };
       const stale = { id, token: 'a', results: '{"old":{"ok":true,"at":"x","runs":1}}' };
       expect(await writeResults(q.knex, order === 'stale first' ? [stale, current] : [current, stale]), order).toBe(1);
-      expect((await q.inspect.get(id))?.results, order).toEqual({ h: { ok: true, at: 'y', runs: 1 } });
+      expect((await q.admin.get(id))?.results, order).toEqual({ h: { ok: true, at: 'y', runs: 1 } });
     }
   });
 });

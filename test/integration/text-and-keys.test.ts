@@ -31,8 +31,8 @@ describe.each(DATABASES)('text and keys on $name', ({ dialect, charset }) => {
       expect(second.id).not.toBe(first.id);
       // The same key again is the same item, with nothing written.
       expect(await q.enqueue('t', { again: a }, { key: a })).toEqual({ id: first.id, created: false });
-      expect((await q.inspect.get(first.id))?.key).toBe(a);
-      expect((await q.inspect.get(second.id))?.key).toBe(b);
+      expect((await q.admin.get(first.id))?.key).toBe(a);
+      expect((await q.admin.get(second.id))?.key).toBe(b);
     }
     const r = await q.enqueueMany([
       { type: 't', payload: 1, key: 'Many-A' },
@@ -53,7 +53,7 @@ describe.each(DATABASES)('text and keys on $name', ({ dialect, charset }) => {
     expect(s).toMatchObject({ claimed: 1, done: 1, released: 0 });
     expect(seen).toEqual([id]);
     expect((await q.process({ limit: 3 })).claimed).toBe(0);
-    expect((await q.inspect.stats()).counts.pending).toBe(5);
+    expect((await q.admin.stats()).counts.pending).toBe(5);
   });
 
   it('payloads and keys keep every character, keyed or not, one by one or in bulk', async () => {
@@ -66,16 +66,16 @@ describe.each(DATABASES)('text and keys on $name', ({ dialect, charset }) => {
       { type: 't', payload: { party: '🎊 keyed' }, key: 'bulk-🎊' },
     ]);
     expect(bulk).toEqual({ inserted: 2, skipped: 0 });
-    expect((await q.inspect.get(keyed.id))?.payload).toEqual(text);
-    expect((await q.inspect.get(keyed.id))?.key).toBe('k-🎉');
-    expect((await q.inspect.get(plain.id))?.payload).toEqual(text);
-    const listed = await q.inspect.list({ limit: 10 });
+    expect((await q.admin.get(keyed.id))?.payload).toEqual(text);
+    expect((await q.admin.get(keyed.id))?.key).toBe('k-🎉');
+    expect((await q.admin.get(plain.id))?.payload).toEqual(text);
+    const listed = await q.admin.list({ limit: 10 });
     expect(listed.map((i) => i.payload)).toEqual(expect.arrayContaining([{ party: '🎉 party' }, { party: '🎊 keyed' }]));
     // The emoji key is held as itself: enqueueing it again is the same item, not an error.
     expect(await q.enqueue('t', {}, { key: 'k-🎉' })).toEqual({ id: keyed.id, created: false });
     // Results (handler errors) keep their characters too.
     q.connect({ name: 'h', types: '*', handle: () => { throw new Error('échec 🎉'); } });
     await q.process();
-    expect((await q.inspect.get(plain.id))?.results.h.error).toBe('échec 🎉');
+    expect((await q.admin.get(plain.id))?.results.h.error).toBe('échec 🎉');
   });
 });

@@ -14,12 +14,12 @@ describe.each(DIALECTS)('waking workers on %s', (dialect) => {
     const q = await freshQueue(dialect);
     q.connect({ name: 'h1', types: '*', handle() {} });
     const working = q.work();
-    await expect.poll(async () => (await q.inspect.workers()).length, { timeout: 10_000 }).toBe(1);
-    const [w] = await q.inspect.workers();
+    await expect.poll(async () => (await q.admin.workers()).length, { timeout: 10_000 }).toBe(1);
+    const [w] = await q.admin.workers();
     expect(w).toMatchObject({ host: hostname(), pid: process.pid, handlers: ['h1'], alive: true });
     q.stop();
     await working;
-    expect(await q.inspect.workers()).toEqual([]);
+    expect(await q.admin.workers()).toEqual([]);
   });
 
   it('an enqueue through another queue object wakes an idle worker long before its next poll', async () => {
@@ -28,7 +28,7 @@ describe.each(DIALECTS)('waking workers on %s', (dialect) => {
     const seen: number[] = [];
     worker.connect({ name: 'h', types: '*', handle: (item) => void seen.push(item.id) });
     const working = worker.work();
-    await expect.poll(async () => (await worker.inspect.workers()).length, { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => (await worker.admin.workers()).length, { timeout: 10_000 }).toBe(1);
     await new Promise((r) => setTimeout(r, 200)); // into its (minute-long) idle poll
     const { id } = await producer.enqueue('t', {});
     await expect.poll(() => seen, { timeout: 10_000 }).toEqual([id]);
@@ -44,7 +44,7 @@ describe.each(DIALECTS)('waking workers on %s', (dialect) => {
     const seen: unknown[] = [];
     worker.connect({ name: 'h', types: '*', handle: (item) => void seen.push(item.payload) });
     const working = worker.work();
-    await expect.poll(async () => (await worker.inspect.workers()).length, { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => (await worker.admin.workers()).length, { timeout: 10_000 }).toBe(1);
     const db = worker.target.dialect === 'mysql' ? worker.target.url : `sqlite:${worker.target.filename}`;
     const r = await runCli(['enqueue', 't', '{"from":"cli"}', '--db', db]);
     expect(r.code, r.stderr).toBe(0);
@@ -60,7 +60,7 @@ describe('waking workers (MariaDB)', () => {
     const worker = await freshQueue('mysql', { pollIntervalMs: 60_000 });
     worker.connect({ name: 'h', types: '*', handle() {} });
     const working = worker.work();
-    await expect.poll(async () => (await worker.inspect.workers()).length, { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => (await worker.admin.workers()).length, { timeout: 10_000 }).toBe(1);
     const [{ wake_port: wakePort }] = await worker.knex('signalq_workers').select('wake_port');
     await new Promise((r) => setTimeout(r, 200)); // into its (minute-long) idle poll
     const statements: string[] = [];
@@ -80,7 +80,7 @@ describe('waking workers (MariaDB)', () => {
     // A real enqueue still wakes it at once.
     const producer = await sameDatabase(worker);
     const { id } = await producer.enqueue('t', {});
-    await expect.poll(async () => (await worker.inspect.get(id))?.status, { timeout: 10_000 }).toBe('done');
+    await expect.poll(async () => (await worker.admin.get(id))?.status, { timeout: 10_000 }).toBe('done');
     worker.stop();
     await working;
   });

@@ -67,7 +67,7 @@ describe('signalq lock file', () => {
     expectOneLineError(r, 75, new RegExp(`PID ${holder.pid}\\b`));
     expect(r.stderr).toContain(lock);
     expect(readFileSync(lock, 'utf8').trim()).toBe(String(holder.pid));
-    expect((await q.inspect.get(id))?.status).toBe('pending');
+    expect((await q.admin.get(id))?.status).toBe('pending');
   });
 
   it('held by a running `signalq process`: a second one exits 75 naming the first one\'s PID', async () => {
@@ -107,7 +107,7 @@ describe('signalq lock file', () => {
     expect(linesOf(r.stderr)).toHaveLength(1);
     expect(r.stderr).toMatch(new RegExp(`^signalq: warning: .*PID ${dead}\\b.*no longer running`));
     expect(r.stdout).toMatch(/claimed 1, done 1/);
-    expect((await q.inspect.get(id))?.status).toBe('done');
+    expect((await q.admin.get(id))?.status).toBe('done');
     expect(existsSync(lock)).toBe(false);
   });
 });
@@ -252,7 +252,7 @@ describe('signalq enqueue payloads', () => {
     expect(fromFile.code, fromFile.stderr).toBe(0);
     const arg = await runCli(['enqueue', 'bom', '\uFEFF{"c":3}', '--db', db]);
     expect(arg.code, arg.stderr).toBe(0);
-    expect((await q.inspect.list({ type: 'bom' })).map((i) => i.payload).reverse()).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
+    expect((await q.admin.list({ type: 'bom' })).map((i) => i.payload).reverse()).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
   });
 });
 
@@ -327,7 +327,7 @@ describe.each(DIALECTS)('signalq command line on %s', (dialect) => {
     const piped = await runCli(['enqueue', 'piped', '--file', '-', '--db', db], { input: '{"a":1}\n\n"text"\r\n[1,2]\n' });
     expect(piped.code, piped.stderr).toBe(0);
     expect(piped.stdout).toMatch(/enqueued 3 items \(piped\) from standard input/);
-    const payloads = (await q.inspect.list({ type: 'piped' })).map((i) => i.payload).reverse();
+    const payloads = (await q.admin.list({ type: 'piped' })).map((i) => i.payload).reverse();
     expect(payloads).toEqual([{ a: 1 }, 'text', [1, 2]]);
     expectOneLineError(await runCli(['enqueue', 'piped', '--file', '-', '--db', db], { input: '\n' }), 2, /no payloads/);
     expect(await itemCount(q)).toBe(2_003);
@@ -349,7 +349,12 @@ describe.each(DIALECTS)('signalq command line on %s', (dialect) => {
     const summary = await cli('process', '--no-lock', '--handlers', BASIC);
     expect(summary).toMatchObject({ claimed: 2, done: 1, retry: 0, error: 1 });
 
-    const stats = await cli('stats', '--handlers', BASIC);
+    // Which types a handler takes is what the live workers recorded: one runs while stats looks.
+    const worker = startCli(['work', '--handlers', BASIC, '--db', db]);
+    await waitFor('the worker to register', async () => (await q.admin.workers()).length === 1, 20_000);
+    const stats = await cli('stats');
+    worker.child.kill('SIGTERM');
+    expect((await worker.result).code).toBe(0);
     expect(Object.keys(stats.counts).sort()).toEqual([...STATUSES].sort());
     expect(stats.counts).toMatchObject({ done: 1, error: 1, pending: 1, in_progress: 0, need_retry: 0 });
     expect(stats.total).toBe(3);

@@ -107,7 +107,7 @@ describe.each(DIALECTS)('stopping a worker on %s', (dialect) => {
     const ends = await effectCounts(knex, 'end');
     // None lost: every item's handler finished at least once (at-least-once: an item whose handler finished but
     // whose outcome was not yet written when the worker died may have run twice).
-    for (const item of await q.inspect.list({ limit: ITEMS })) {
+    for (const item of await q.admin.list({ limit: ITEMS })) {
       expect(ends.get(item.id) ?? 0, `item ${item.id}`).toBeGreaterThanOrEqual(1);
       expect(item.results.slow).toMatchObject({ ok: true });
     }
@@ -117,7 +117,7 @@ describe.each(DIALECTS)('stopping a worker on %s', (dialect) => {
     }
     // The items the dead worker held count the lost trial.
     for (const h of heldBefore) {
-      const item = await q.inspect.get(Number(h.id));
+      const item = await q.admin.get(Number(h.id));
       expect(item?.trials, `item ${h.id}`).toBe(Number(h.trials) + 2);
     }
   }, 60_000);
@@ -142,7 +142,7 @@ describe.each(DIALECTS)('stopping a worker on %s', (dialect) => {
     // Every handler that started finished, once, and its item is done after one trial.
     expect([...ends.entries()].sort()).toEqual([...starts.entries()].sort());
     expect([...starts.values()].every((c) => c === 1)).toBe(true);
-    const items = await q.inspect.list({ limit: ITEMS });
+    const items = await q.admin.list({ limit: ITEMS });
     for (const item of items.filter((i) => starts.has(i.id))) expect(item).toMatchObject({ status: 'done', trials: 1 });
     // Everything else is pending with no trial counted, no results, no holder; the first batch's unstarted
     // items (claimed, so stamped with a last try) were handed back too.
@@ -155,7 +155,7 @@ describe.each(DIALECTS)('stopping a worker on %s', (dialect) => {
     const again = await runCli(['process', '--until-empty', '--no-lock', '--json', '--concurrency', '20', '--handlers', SLOW, '--db', db], { env: { SLOW_HANDLER_MS: '10' } });
     expect(again.code, again.stderr).toBe(0);
     expect(await statusCounts(knex)).toEqual({ done: ITEMS });
-    for (const item of await q.inspect.list({ limit: ITEMS })) expect(item.trials).toBe(1);
+    for (const item of await q.admin.list({ limit: ITEMS })) expect(item.trials).toBe(1);
   }, 60_000);
 
   it('SIGINT stops `process --until-empty` the same way: running handlers finish, the rest is handed back, exit 0', async () => {
@@ -175,6 +175,6 @@ describe.each(DIALECTS)('stopping a worker on %s', (dialect) => {
     // One batch of 10 was claimed; what had not started went back, and no further batch was claimed.
     expect(JSON.parse(r.stdout)).toMatchObject({ batches: 1, claimed: 10, done: starts.size, released: 10 - starts.size, retry: 0, error: 0 });
     expect(await statusCounts(knex)).toEqual({ done: starts.size, pending: ITEMS - starts.size });
-    for (const item of await q.inspect.list({ status: 'pending', limit: ITEMS })) expect(item.trials).toBe(0);
+    for (const item of await q.admin.list({ status: 'pending', limit: ITEMS })) expect(item.trials).toBe(0);
   }, 60_000);
 });

@@ -31,14 +31,14 @@ describe.each(DIALECTS)('four processors at once on %s', (dialect) => {
         const s = JSON.parse(r.stdout);
         for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += s[k];
       }
-      const { counts } = await q.inspect.stats();
+      const { counts } = await q.admin.stats();
       if (counts.done === ITEMS) break;
       expect(counts.error).toBe(0);
       expect(round, `items left after ${round} rounds: ${JSON.stringify(counts)}`).toBeLessThan(8);
       await sleep(1_000);
     }
 
-    const { counts } = await q.inspect.stats();
+    const { counts } = await q.admin.stats();
     expect(counts).toMatchObject({ done: ITEMS, pending: 0, in_progress: 0, need_retry: 0, error: 0 });
     // Each flaky item took three trials (two retries); no claim was lost, so no outcome was dropped or repeated.
     expect(totals).toEqual({ claimed: ITEMS + 2 * flaky, done: ITEMS, retry: 2 * flaky, error: 0, lost: 0 });

@@ -22,7 +22,7 @@ describe.each(DIALECTS)('an item that kills its worker, on %s', (dialect) => {
       // It dies by the poison item, or (once the item is in error) keeps working: then stop it.
       const settled = await Promise.race([
         w.result.then(() => 'died' as const),
-        expect.poll(async () => (await q.inspect.get(id))?.status, { timeout: 15_000, interval: 100 }).toBe('error').then(() => 'error' as const),
+        expect.poll(async () => (await q.admin.get(id))?.status, { timeout: 15_000, interval: 100 }).toBe('error').then(() => 'error' as const),
       ]);
       if (settled === 'error') {
         await expect.poll(() => /item \d+ \(poison\) failed for good/.test(w.stderr()), { timeout: 5000 }).toBe(true);
@@ -32,12 +32,12 @@ describe.each(DIALECTS)('an item that kills its worker, on %s', (dialect) => {
       } else {
         const r = await w.result;
         expect(r.signal).toBe('SIGKILL');
-        const item = (await q.inspect.get(id))!;
+        const item = (await q.admin.get(id))!;
         deaths.push({ lastTryAt: item.lastTryAt!.getTime(), leaseUntil: item.leaseUntil!.getTime() });
       }
     }
     expect(reported).toMatch(new RegExp(`item ${id} \\(poison\\) failed for good after 3 trial\\(s\\): signalq: its lease ran out during trial 3`));
-    const item = (await q.inspect.get(id))!;
+    const item = (await q.admin.get(id))!;
     expect(item).toMatchObject({ status: 'error', trials: 3 });
     expect(item.results.signalq.error).toMatch(/lease ran out/);
     // Each trial after a death started no sooner than the backoff (1 s, jittered to at least 0.5 s) after the lease
@@ -45,7 +45,7 @@ describe.each(DIALECTS)('an item that kills its worker, on %s', (dialect) => {
     expect(deaths.length).toBe(3);
     for (let i = 1; i < deaths.length; i++) expect(deaths[i].lastTryAt).toBeGreaterThanOrEqual(deaths[i - 1].leaseUntil + 500);
     // The item that did not kill anyone was done along the way.
-    expect((await q.inspect.get(fine.id))?.status).toBe('done');
+    expect((await q.admin.get(fine.id))?.status).toBe('done');
 
     // The event, in app code: a queue that takes back such an item reports it as itemError.
     const again = await q.enqueue('poison', { kill: true }, { maxTrials: 1 });

@@ -1,7 +1,6 @@
 /**
  * `signalq stats`, `list`, `show ID`, `retry ID`, `purge --done-older-than 7d`.
  */
-import { resolve } from 'node:path';
 import { UsageError } from '../../errors.ts';
 import type { Queue } from '../../queue/queue.ts';
 import { openQueue, output, type GlobalFlags } from '../context.ts';
@@ -13,9 +12,8 @@ interface JsonFlag extends GlobalFlags {
 }
 
 /** Opens the queue for one command; `handlers` connects a handlers folder too (stats shows who takes each type). */
-async function withQueue<T>(f: GlobalFlags, fn: (q: Queue) => Promise<T>, handlers?: { dir?: string }): Promise<T> {
-  const dir = handlers ? { dir: resolve(handlers.dir ?? './handlers'), explicit: handlers.dir !== undefined } : undefined;
-  const queue = await openQueue(f, {}, dir);
+async function withQueue<T>(f: GlobalFlags, fn: (q: Queue) => Promise<T>): Promise<T> {
+  const queue = await openQueue(f);
   try {
     return await fn(queue);
   } finally {
@@ -27,17 +25,17 @@ function parseId(text: string): number {
   return parseInteger(text, 'item id', 1);
 }
 
-export function statsCommand(f: JsonFlag & { handlers?: string }) {
+export function statsCommand(f: JsonFlag) {
   return withQueue(f, async (q) => {
-    const s = await q.inspect.stats();
+    const s = await q.admin.stats();
     output(!!f.json, s, () => formatStats(s));
-  }, { dir: f.handlers });
+  });
 }
 
 export function listCommand(f: JsonFlag & { status?: string; type?: string; limit?: string }) {
   const limit = f.limit !== undefined ? parseInteger(f.limit, '--limit', 1, 100_000) : 50;
   return withQueue(f, async (q) => {
-    const items = await q.inspect.list({ status: f.status, type: f.type, limit });
+    const items = await q.admin.list({ status: f.status, type: f.type, limit });
     output(!!f.json, items, () => (items.length ? items.map(formatItemLine).join('\n') : 'no items'));
   });
 }
@@ -45,7 +43,7 @@ export function listCommand(f: JsonFlag & { status?: string; type?: string; limi
 export function showCommand(idText: string, f: JsonFlag) {
   const id = parseId(idText);
   return withQueue(f, async (q) => {
-    const item = await q.inspect.get(id);
+    const item = await q.admin.get(id);
     if (!item) throw new UsageError(`no item with id ${id}`);
     output(!!f.json, item, () => formatItem(item));
   });
@@ -55,7 +53,7 @@ export function retryCommand(idText: string | undefined, f: JsonFlag & { all?: b
   if (f.all) {
     if (idText !== undefined) throw new UsageError('give either an item id or --all, not both');
     return withQueue(f, async (q) => {
-      const r = await q.inspect.retryAll(f.type);
+      const r = await q.admin.retryAll(f.type);
       output(!!f.json, r, () => `${r.retried} error items${f.type ? ` of type ${f.type}` : ''} are pending again${r.skipped ? `; ${r.skipped} left in error (their dedupe key is held by an unfinished item)` : ''}`);
     });
   }
@@ -63,7 +61,7 @@ export function retryCommand(idText: string | undefined, f: JsonFlag & { all?: b
   if (idText === undefined) throw new UsageError('retry needs an item id, or --all to retry every error item');
   const id = parseId(idText);
   return withQueue(f, async (q) => {
-    const item = await q.inspect.retry(id);
+    const item = await q.admin.retry(id);
     const failed = Object.entries(item.results).filter(([, r]) => !r.ok).map(([n]) => n);
     output(!!f.json, item, () => `item ${id} is pending again${failed.length ? `; will run ${failed.join(', ')} (the others already succeeded)` : ''}`);
   });
@@ -71,7 +69,7 @@ export function retryCommand(idText: string | undefined, f: JsonFlag & { all?: b
 
 export function workersCommand(f: JsonFlag) {
   return withQueue(f, async (q) => {
-    const workers = await q.inspect.workers();
+    const workers = await q.admin.workers();
     output(!!f.json, workers, () =>
       workers.length
         ? workers.map((w) => `${w.host}\tPID ${w.pid}\t${w.alive ? 'alive' : 'not seen since ' + formatTime(w.seenAt)}\tsince ${formatTime(w.startedAt)}\t[${w.handlers.join(', ')}]`).join('\n')
@@ -84,7 +82,7 @@ export function purgeCommand(f: JsonFlag & { doneOlderThan?: string }) {
   if (f.doneOlderThan === undefined) throw new UsageError('purge needs --done-older-than DURATION, e.g. --done-older-than 7d');
   const age = parseDuration(f.doneOlderThan, '--done-older-than');
   return withQueue(f, async (q) => {
-    const deleted = await q.inspect.purgeDone(age);
+    const deleted = await q.admin.purgeDone(age);
     output(!!f.json, { deleted }, () => `deleted ${deleted} done items finished over ${f.doneOlderThan} ago`);
   });
 }

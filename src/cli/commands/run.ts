@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { createQueue, type Queue } from '../../queue/queue.ts';
 import { emptyTally } from '../../queue/batch.ts';
-import type { WorkTotals } from '../../queue/work-loop.ts';
+import type { WorkTotals } from '../../worker/work-loop.ts';
 import type { QueueOptions } from '../../config.ts';
 import { messageOf } from '../../errors.ts';
 import { acquireLockFile } from '../lock-file.ts';

@@ -1,15 +1,16 @@
 /**
- * What operators read and steer: counts, listings, one item, retry of a failed item, purge of old ones.
+ * What operators read and steer, for the CLI and the dashboard alike: counts, listings, one item, retry of a
+ * failed item, purge of old ones, and the running workers. Which handlers exist is what the live workers
+ * recorded in the workers table, not what this process has connected (a dashboard connects none).
  */
 import type { Knex } from 'knex';
 import { countByTypeAndStatus, erroredItemIds, getItemRow, listItemRows, oldestRunnableDue, purgeDoneItems, retryErroredItem } from '../db/inspect.ts';
 import { itemFromRow } from '../db/rows.ts';
 import { ITEM_STATUSES, type Item, type ItemStatus } from '../types.ts';
 import { UsageError } from '../errors.ts';
-import type { ServerClock } from './clock.ts';
-import type { HandlerRegistry } from './handlers.ts';
+import type { ServerClock } from '../queue/clock.ts';
 import { listWorkers } from '../db/workers.ts';
-import { WORKER_LIVE_MS } from './wake.ts';
+import { WORKER_LIVE_MS } from '../worker/wake.ts';
 
 /** Counts per status, overall and per type. */
 export interface QueueStats {
@@ -21,7 +22,10 @@ export interface QueueStats {
    * is the number to alert on: the workers are not keeping up, or none is running.
    */
   oldestDueAt: Date | null;
-  /** Per type: counts per status, and the connected handlers that take it (empty: nothing will run it). */
+  /**
+   * Per type: counts per status, and the handlers of live workers that take it (empty, `noHandler`: no running
+   * worker takes the type, so nothing will run its items until one does).
+   */
   types: { type: string; counts: Partial<Record<ItemStatus, number>>; handlers: string[]; noHandler: boolean }[];
 }
 
@@ -31,23 +35,35 @@ export interface WorkerInfo {
   host: string;
   pid: number;
   handlers: string[];
+  /** Per handler, the item types it takes (`'*'`: every type). */
+  takes: Record<string, string[] | '*'>;
   startedAt: Date;
   seenAt: Date;
   /** Seen within the last 15 s (it heartbeats every 5 s). */
   alive: boolean;
 }
 
-function parseNames(text: string): string[] {
+/**
+ * A worker's recorded handlers: `[{ name, types }]` (a name alone, as older workers recorded them, is a handler
+ * whose types are unknown).
+ */
+function parseHandlers(text: string): Record<string, string[] | '*'> {
   try {
     const v = JSON.parse(text);
-    return Array.isArray(v) ? v.map(String) : [];
+    if (!Array.isArray(v)) return {};
+    const out: Record<string, string[] | '*'> = {};
+    for (const h of v) {
+      if (typeof h === 'string') out[h] = [];
+      else if (h && typeof h.name === 'string') out[h.name] = h.types === '*' ? '*' : Array.isArray(h.types) ? h.types.map(String) : [];
+    }
+    return out;
   } catch {
-    return [];
+    return {};
   }
 }
 
-export class Inspector {
-  constructor(private readonly knex: Knex, private readonly clock: ServerClock, private readonly registry: HandlerRegistry) {}
+export class Admin {
+  constructor(private readonly knex: Knex, private readonly clock: ServerClock) {}
 
   async stats(): Promise<QueueStats> {
     const rows = await countByTypeAndStatus(this.knex);
@@ -59,10 +75,13 @@ export class Inspector {
       t[r.status] = r.count;
       byType.set(r.type, t);
     }
+    const live = (await this.workers()).filter((w) => w.alive);
+    const handlersOf = (type: string) =>
+      [...new Set(live.flatMap((w) => Object.entries(w.takes).filter(([, t]) => t === '*' || t.includes(type)).map(([name]) => name)))].sort();
     const types = [...byType.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([type, c]) => {
-        const handlers = this.registry.handlersFor(type);
+        const handlers = handlersOf(type);
         return { type, counts: c, handlers, noHandler: handlers.length === 0 };
       });
     const oldest = await oldestRunnableDue(this.knex, this.clock.now());
@@ -109,7 +128,8 @@ export class Inspector {
       id: w.id,
       host: w.host,
       pid: Number(w.pid),
-      handlers: parseNames(w.handlers),
+      handlers: Object.keys(parseHandlers(w.handlers)),
+      takes: parseHandlers(w.handlers),
       startedAt: new Date(Number(w.started_at)),
       seenAt: new Date(Number(w.seen_at)),
       alive: Number(w.seen_at) >= liveSince,

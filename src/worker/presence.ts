@@ -23,14 +23,15 @@ export class WorkerPresence {
     private readonly knex: Knex,
     private readonly signals: Signals,
     private readonly now: () => number,
-    private readonly handlerNames: () => string[],
+    /** The connected handlers and the types each takes, recorded for operators (stats, the dashboard). */
+    private readonly handlers: () => { name: string; types: readonly string[] | '*' }[],
   ) {}
 
   /** Listens for wakes and registers the worker. A database failure here is reported, not fatal. */
   async start(onWake: () => void): Promise<void> {
     const port = await this.listener.start(onWake);
     const now = this.now();
-    this.row = { id: this.id, host: hostname(), pid: process.pid, wake_port: port, handlers: JSON.stringify(this.handlerNames()), started_at: now, seen_at: now };
+    this.row = { id: this.id, host: hostname(), pid: process.pid, wake_port: port, handlers: JSON.stringify(this.handlers()), started_at: now, seen_at: now };
     await this.beat(true);
     this.timer = setInterval(() => void this.beat(false), HEARTBEAT_MS);
     this.timer.unref();

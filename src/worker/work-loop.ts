@@ -9,10 +9,10 @@ import type { Knex } from 'knex';
 import { hasRunnableItem } from '../db/items.ts';
 import { isConnectionError } from '../db/connect.ts';
 import type { Signals } from '../signals.ts';
-import type { ServerClock } from './clock.ts';
-import type { HandlerRegistry } from './handlers.ts';
-import type { Processor } from './processor.ts';
-import { addTally, emptyTally, type BatchSummary, type Tally } from './batch.ts';
+import type { ServerClock } from '../queue/clock.ts';
+import type { HandlerRegistry } from '../queue/handlers.ts';
+import type { Processor } from '../queue/processor.ts';
+import { addTally, emptyTally, type BatchSummary, type Tally } from '../queue/batch.ts';
 import { WorkerPresence } from './presence.ts';
 
 /** Totals over a worker's life. */
@@ -62,7 +62,7 @@ export class WorkLoop {
    * Meanwhile the worker is registered (host, PID, handlers) and woken by enqueues on the same host.
    */
   async run(): Promise<WorkTotals> {
-    const presence = new WorkerPresence(this.d.knex, this.d.signals, () => this.d.clock.now(), () => this.d.registry.handlers.map((h) => h.name));
+    const presence = new WorkerPresence(this.d.knex, this.d.signals, () => this.d.clock.now(), () => this.d.registry.handlers.map((h) => ({ name: h.name, types: h.types })));
     await presence.start(() => this.hint());
     try {
       return await this.loop();
