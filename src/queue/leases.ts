@@ -7,13 +7,32 @@
  */
 import type { Knex } from 'knex';
 import { readExpiredItems, releaseItems, renewLeases } from '../db/items.ts';
-import { itemFromRow } from '../db/rows.ts';
+import { itemFromRow, type ItemRow } from '../db/rows.ts';
 import type { ResolvedOptions } from '../config.ts';
 import type { Signals } from '../signals.ts';
 import { retryWithBackoff } from '../retry.ts';
 import type { ServerClock } from './clock.ts';
 import { decideAfterLostTrial } from './decide.ts';
 import type { PendingSettlement, SettleWriter } from './settle-writer.ts';
+
+/** What leases need of the database. */
+export interface LeaseStore {
+  /** Extends the leases of items held under these tokens. */
+  renew(tokens: string[], leaseUntil: number): Promise<number>;
+  /** Hands claimed, unstarted items back to `pending` with no trial counted. */
+  handBack(token: string, ids: number[]): Promise<number>;
+  /** Items whose lease ran out by `now`, with the token they were claimed under. */
+  readExpired(now: number, limit: number): Promise<(ItemRow & { claim_token: string })[]>;
+}
+
+/** The lease store on a knex instance. */
+export function knexLeaseStore(knex: Knex): LeaseStore {
+  return {
+    renew: (tokens, leaseUntil) => renewLeases(knex, tokens, leaseUntil),
+    handBack: (token, ids) => releaseItems(knex, token, ids),
+    readExpired: (now, limit) => readExpiredItems(knex, now, limit),
+  };
+}
 
 /** Expired items taken back per statement. */
 const EXPIRE_CHUNK = 500;
@@ -24,9 +43,9 @@ export class Leases {
   private renewTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly knex: Knex,
+    private readonly store: LeaseStore,
     private readonly signals: Signals,
-    private readonly clock: ServerClock,
+    private readonly clock: Pick<ServerClock, 'now'>,
     private readonly opts: Pick<ResolvedOptions, 'leaseMs' | 'backoffBaseMs' | 'backoffMaxMs'>,
     private readonly writer: SettleWriter,
   ) {}
@@ -37,7 +56,7 @@ export class Leases {
     if (this.renewTimer) return;
     const every = Math.max(250, Math.floor(this.opts.leaseMs / 3));
     this.renewTimer = setInterval(() => {
-      renewLeases(this.knex, [...this.held], this.clock.now() + this.opts.leaseMs).catch((error) =>
+      this.store.renew([...this.held], this.clock.now() + this.opts.leaseMs).catch((error) =>
         this.signals.emit('databaseError', { error, during: 'renewing leases', retryInMs: every }),
       );
     }, every);
@@ -58,7 +77,7 @@ export class Leases {
    * Not handing them back is safe (their lease runs out) but slower, so it is tried a few times, for about 10 s.
    */
   async handBack(token: string, ids: number[]): Promise<void> {
-    await retryWithBackoff(() => releaseItems(this.knex, token, ids), {
+    await retryWithBackoff(() => this.store.handBack(token, ids), {
       firstMs: 50,
       maxMs: 5_000,
       giveUpAfterMs: 10_000,
@@ -72,7 +91,7 @@ export class Leases {
     // Bounded: an item whose outcome the database refuses even as `error` stays expired, and is read again later.
     for (let round = 0; round < 20; round++) {
       const now = this.clock.now();
-      const rows = await readExpiredItems(this.knex, now, EXPIRE_CHUNK);
+      const rows = await this.store.readExpired(now, EXPIRE_CHUNK);
       if (rows.length === 0) break;
       const group: PendingSettlement[] = rows.map((row) => {
         const item = itemFromRow(row, true);

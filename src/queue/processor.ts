@@ -16,8 +16,8 @@ import { Batch } from './batch.ts';
 import type { ServerClock } from './clock.ts';
 import { SIGNALQ_VERDICT, decideAfterTrial } from './decide.ts';
 import type { HandlerRegistry } from './handlers.ts';
-import { Leases } from './leases.ts';
-import { SettleWriter } from './settle-writer.ts';
+import { Leases, knexLeaseStore } from './leases.ts';
+import { SettleWriter, knexOutcomeStore } from './settle-writer.ts';
 
 export class Processor {
   readonly writer: SettleWriter;
@@ -40,11 +40,11 @@ export class Processor {
     private readonly clock: ServerClock,
     private readonly opts: ResolvedOptions,
   ) {
-    this.writer = new SettleWriter(knex, signals, () => clock.now(), opts.batchSize, opts.settleDelayMs);
+    this.writer = new SettleWriter(knexOutcomeStore(knex), signals, () => clock.now(), opts.batchSize, opts.settleDelayMs);
     this.writer.subscribe((written) => {
       for (const w of written) this.batches.get(w.settlement.token)?.record(w.kind);
     });
-    this.leases = new Leases(knex, signals, clock, opts, this.writer);
+    this.leases = new Leases(knexLeaseStore(knex), signals, clock, opts, this.writer);
     this.slots = pLimit(opts.concurrency);
   }
 

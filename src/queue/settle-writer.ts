@@ -16,6 +16,28 @@ import { messageOf } from '../errors.ts';
 import type { Decision } from './decide.ts';
 import type { OutcomeKind } from './batch.ts';
 
+/** What the writer needs of the database: the fenced writes, a read-back to tell lost claims, and a ping. */
+export interface OutcomeStore {
+  /** Writes outcomes, each fenced by its claim token; returns how many rows were written. */
+  settle(group: Settlement[], now: number): Promise<number>;
+  /** Writes results of items still in progress, fenced likewise. */
+  writeResults(entries: { id: number; token: string; results: string }[]): Promise<number>;
+  /** The stored results text of these items. */
+  readResults(ids: number[]): Promise<Map<number, string>>;
+  /** Resolves when the database answers at all. */
+  ping(): Promise<void>;
+}
+
+/** The outcome store on a knex instance. */
+export function knexOutcomeStore(knex: Knex): OutcomeStore {
+  return {
+    settle: (group, now) => settleItems(knex, group, now),
+    writeResults: (entries) => writeResults(knex, entries),
+    readResults: (ids) => readResults(knex, ids),
+    ping: async () => void (await knex.raw('SELECT 1')),
+  };
+}
+
 /** One item's outcome waiting to be written. */
 export interface PendingSettlement extends Settlement {
   item: Item;
@@ -65,7 +87,7 @@ export class SettleWriter {
   private belowWaiters: { limit: number; resolve: () => void }[] = [];
 
   constructor(
-    private readonly knex: Knex,
+    private readonly store: OutcomeStore,
     private readonly signals: Signals,
     private readonly now: () => number,
     private readonly flushSize: number,
@@ -182,7 +204,7 @@ export class SettleWriter {
   /** Partial results are a head start, not an outcome: when the database refuses them, they are dropped. */
   private async writePartials(partials: PartialResults[]): Promise<void> {
     try {
-      await writeResults(this.knex, partials.map((p) => ({ id: p.id, token: p.token, results: p.results() })));
+      await this.store.writeResults(partials.map((p) => ({ id: p.id, token: p.token, results: p.results() })));
     } catch (error) {
       if (!(await this.refusedWhileUp(error))) throw error;
       this.signals.emit('databaseError', { error: error as Error, during: 'writing partial results (dropped; the final outcome carries them)', retryInMs: 0 });
@@ -198,7 +220,7 @@ export class SettleWriter {
   private async writeGroup(group: PendingSettlement[]): Promise<void> {
     if (group.length === 0) return;
     try {
-      const written = await settleItems(this.knex, group, this.now());
+      const written = await this.store.settle(group, this.now());
       this.report(group, await this.lostOf(group, written));
     } catch (error) {
       if (!(await this.refusedWhileUp(error))) throw error;
@@ -222,7 +244,7 @@ export class SettleWriter {
     for (let attempt = 0; attempt < 2; attempt++) {
       await new Promise((r) => setTimeout(r, 100));
       try {
-        this.report([s], await this.lostOf([s], await settleItems(this.knex, [s], this.now())));
+        this.report([s], await this.lostOf([s], await this.store.settle([s], this.now())));
         return;
       } catch (error) {
         if (!(await this.refusedWhileUp(error))) throw error;
@@ -236,7 +258,7 @@ export class SettleWriter {
     const decision: Decision = { status: 'error', results, runAt: s.item.runAt.getTime() };
     const failed: PendingSettlement = { ...s, status: 'error', runAt: decision.runAt, results: JSON.stringify(results), decision };
     try {
-      this.report([failed], await this.lostOf([failed], await settleItems(this.knex, [failed], this.now())));
+      this.report([failed], await this.lostOf([failed], await this.store.settle([failed], this.now())));
       this.written.add(s);
     } catch (error) {
       if (!(await this.refusedWhileUp(error))) throw error;
@@ -252,7 +274,7 @@ export class SettleWriter {
   private async refusedWhileUp(error: unknown): Promise<boolean> {
     if (isTransientLockError(error)) return false;
     try {
-      await this.knex.raw('SELECT 1');
+      await this.store.ping();
       return true;
     } catch {
       return false;
@@ -285,7 +307,7 @@ export class SettleWriter {
    */
   private async lostOf(group: PendingSettlement[], written: number): Promise<Set<number>> {
     if (written === group.length) return new Set();
-    const stored = await readResults(this.knex, group.map((s) => s.id));
+    const stored = await this.store.readResults(group.map((s) => s.id));
     return new Set(group.filter((s) => stored.get(s.id) !== s.results).map((s) => s.id));
   }
 
