@@ -121,7 +121,10 @@ export class Admin {
     throw new UsageError(`item ${id} is ${item.status}, not error; only items in error can be retried`);
   }
 
-  /** Workers that are running (or died less than ten minutes ago), most recently started first. */
+  /**
+   * Registered workers, most recently started first. A worker that died without saying so stays listed, with
+   * `alive: false` once unseen for 15 s, until the next worker that starts deletes rows unseen for ten minutes.
+   */
   async workers(): Promise<WorkerInfo[]> {
     const liveSince = this.clock.now() - WORKER_LIVE_MS;
     return (await listWorkers(this.knex)).map((w) => ({

@@ -1,5 +1,6 @@
 /**
- * Step 1 of an item's way: validate, serialize and insert. Nothing is written unless every check passes.
+ * Step 1 of an item's way: validate and serialize an item into its row. `Queue.enqueue` then inserts the row
+ * (db's insert, in the app's transaction when given one); nothing is written unless every check passes.
  */
 import type { Knex } from 'knex';
 import type { NewItemRow } from '../db/items.ts';

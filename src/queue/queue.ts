@@ -96,8 +96,8 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   }
 
   /**
-   * Adds many items in batched statements (500 rows each), all or nothing: one bad item refuses the whole call,
-   * naming its index. With `{ trx }` they are written in the app's transaction.
+   * Adds many items in batched statements (up to 500 rows or 2 MiB of payloads each), all or nothing: one bad
+   * item refuses the whole call, naming its index. With `{ trx }` they are written in the app's transaction.
    */
   async enqueueMany(
     items: TypedEnqueueItem<T>[],

@@ -1,6 +1,7 @@
 /**
  * A running worker's row in the workers table: who it is (host, PID, handlers), that it is alive (a heartbeat
- * every 5 s), and where to wake it. Removed on a graceful stop; a killed worker's row goes stale and is swept.
+ * every 5 s), and where to wake it. Removed on a graceful stop; a killed worker's row goes stale (shown as not
+ * alive after 15 s) and is deleted by the next worker that starts, once unseen for ten minutes.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
