@@ -21,9 +21,9 @@ export function formatTime(d: Date): string {
 
 const timeOrDash = (d: Date | null) => (d ? formatTime(d) : '-');
 
-export function formatSummary(s: Pick<BatchSummary, 'claimed' | 'done' | 'retry' | 'error'> & { batches?: number; released?: number; ms?: number }): string {
+export function formatSummary(s: Pick<BatchSummary, 'claimed' | 'done' | 'retry' | 'error'> & { batches?: number; handedBack?: number; ms?: number }): string {
   const parts = [`claimed ${s.claimed}`, `done ${s.done}`, `retry ${s.retry}`, `error ${s.error}`];
-  if (s.released) parts.push(`handed back ${s.released}`);
+  if (s.handedBack) parts.push(`handed back ${s.handedBack}`);
   if (s.batches !== undefined) parts.push(`in ${s.batches} batch${s.batches === 1 ? '' : 'es'}`);
   if (s.ms !== undefined) parts.push(`${s.ms} ms`);
   return parts.join(', ');

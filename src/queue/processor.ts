@@ -108,7 +108,7 @@ export class Processor {
     );
     if (unstarted.length > 0) {
       await this.leases.handBack(batch.token, unstarted);
-      batch.record('released', unstarted.length);
+      batch.record('handedBack', unstarted.length);
     }
   }
 

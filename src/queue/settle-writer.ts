@@ -57,7 +57,7 @@ export interface PartialResults {
 /** What became of one outcome: written as its status says, or `lost` (its claim had been taken over). */
 export interface WrittenOutcome {
   settlement: PendingSettlement;
-  kind: Exclude<OutcomeKind, 'released'>;
+  kind: Exclude<OutcomeKind, 'handedBack'>;
 }
 
 const MAX_RETRY_DELAY_MS = 5_000;

@@ -360,7 +360,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
     q.connect({ name: 'h', types: '*', handle: async () => { if (++started === 1) { q.stop(); await new Promise((r) => setTimeout(r, 50)); } } });
     await q.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: 't', payload: { i } })));
     const s = await q.process();
-    expect(s).toMatchObject({ claimed: 5, done: 1, released: 4 });
+    expect(s).toMatchObject({ claimed: 5, done: 1, handedBack: 4 });
     const stats = await q.admin.stats();
     expect(stats.counts).toMatchObject({ done: 1, pending: 4, in_progress: 0 });
     const pending = await q.admin.list({ status: 'pending' });

@@ -50,7 +50,7 @@ describe.each(DATABASES)('text and keys on $name', ({ dialect, charset }) => {
     await q.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ type: 'Audit', payload: { i } })));
     const { id } = await q.enqueue('audit', { real: true });
     const s = await q.process({ limit: 3 });
-    expect(s).toMatchObject({ claimed: 1, done: 1, released: 0 });
+    expect(s).toMatchObject({ claimed: 1, done: 1, handedBack: 0 });
     expect(seen).toEqual([id]);
     expect((await q.process({ limit: 3 })).claimed).toBe(0);
     expect((await q.admin.stats()).counts.pending).toBe(5);

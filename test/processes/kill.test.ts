@@ -173,7 +173,7 @@ describe.each(DIALECTS)('stopping a worker on %s', (dialect) => {
     const ends = await effectCounts(knex, 'end');
     expect([...ends.entries()].sort()).toEqual([...starts.entries()].sort());
     // One batch of 10 was claimed; what had not started went back, and no further batch was claimed.
-    expect(JSON.parse(r.stdout)).toMatchObject({ batches: 1, claimed: 10, done: starts.size, released: 10 - starts.size, retry: 0, error: 0 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ batches: 1, claimed: 10, done: starts.size, handedBack: 10 - starts.size, retry: 0, error: 0 });
     expect(await statusCounts(knex)).toEqual({ done: starts.size, pending: ITEMS - starts.size });
     for (const item of await q.admin.list({ status: 'pending', limit: ITEMS })) expect(item.trials).toBe(0);
   }, 60_000);

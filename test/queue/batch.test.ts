@@ -8,13 +8,13 @@ describe('Batch', () => {
     void b.written.then((s) => (summary = s));
     b.record('done');
     b.record('retry');
-    b.record('released', 1);
+    b.record('handedBack', 1);
     await Promise.resolve();
     expect(summary).toBeNull();
     expect(b.open).toBe(true);
     b.record('lost');
     await b.written;
-    expect(summary).toMatchObject({ claimed: 4, done: 1, retry: 1, error: 0, released: 1, lost: 1 });
+    expect(summary).toMatchObject({ claimed: 4, done: 1, retry: 1, error: 0, handedBack: 1, lost: 1 });
     expect(b.open).toBe(false);
   });
 
@@ -28,8 +28,8 @@ describe('Batch', () => {
 
   it('adds tallies into totals that carry other fields', () => {
     const totals = { batches: 2, claimed: 10, ...emptyTally() };
-    addTally(totals, { done: 3, retry: 1, error: 1, released: 2, lost: 0 });
-    addTally(totals, { done: 1, retry: 0, error: 0, released: 0, lost: 1 });
-    expect(totals).toEqual({ batches: 2, claimed: 10, done: 4, retry: 1, error: 1, released: 2, lost: 1 });
+    addTally(totals, { done: 3, retry: 1, error: 1, handedBack: 2, lost: 0 });
+    addTally(totals, { done: 1, retry: 0, error: 0, handedBack: 0, lost: 1 });
+    expect(totals).toEqual({ batches: 2, claimed: 10, done: 4, retry: 1, error: 1, handedBack: 2, lost: 1 });
   });
 });

@@ -17,7 +17,7 @@ function item(id: number): Item {
   };
 }
 
-function outcome(id: number, status: PendingSettlement['status'] = 'done', token = 'tok'): PendingSettlement {
+function outcome(id: number, status: 'done' | 'need_retry' | 'error' = 'done', token = 'tok'): PendingSettlement {
   const results = { h: status === 'done' ? { ok: true, at: 'x', runs: 1 } : { ok: false, error: 'no', at: 'x', runs: 1 } };
   return { id, token, status, runAt: NOW, results: JSON.stringify(results), item: item(id), decision: { status, results, runAt: NOW } };
 }
