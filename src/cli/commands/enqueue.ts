@@ -72,9 +72,16 @@ const CHUNK_LINES = 500;
 const CHUNK_CHARS = 2 * 1024 * 1024;
 
 /**
- * Writes `first`, then every chunk of `rest`, the next chunk read and checked while the last one is written. A
- * refusal names the earliest bad line: when reading refuses a line while the chunk before is being written, the
- * write's own refusal (of an earlier line) wins.
+ * Chunks handed to the transaction's connection at once: the one the database is inserting and the next, already
+ * checked and turned into its statement, waiting behind it (the driver sends a connection's statements in order).
+ * So the database never waits for this process between chunks, and at most this many are held in memory besides
+ * the one being read.
+ */
+const CHUNKS_IN_FLIGHT = 2;
+
+/**
+ * Writes `first`, then every chunk of `rest` as it is read. A refusal names the earliest bad line: a chunk's own
+ * refusal (checked when it is handed over) wins over a reading refusal of a later line.
  */
 async function writeChunks(
   first: NdjsonLine[],
@@ -82,25 +89,32 @@ async function writeChunks(
   write: (lines: NdjsonLine[]) => Promise<EnqueueManyResult>,
 ): Promise<EnqueueManyResult> {
   const total = { inserted: 0, skipped: 0 };
+  const inFlight: Promise<void>[] = [];
+  // Awaited before it leaves the list: a refused write stays in it, first, for the refusal below to find.
+  const settleOldest = async () => {
+    await inFlight[0];
+    inFlight.shift();
+  };
   const start = (lines: NdjsonLine[]) => {
     const p = write(lines).then((r) => {
       total.inserted += r.inserted;
       total.skipped += r.skipped;
     });
-    p.catch(() => {}); // awaited below; this only keeps a refusal from counting as unhandled while the next chunk is read
-    return p;
+    p.catch(() => {}); // awaited below; this only keeps a refusal from counting as unhandled meanwhile
+    inFlight.push(p);
   };
-  let writing = start(first);
   try {
+    start(first);
     for await (const lines of rest) {
-      await writing;
-      writing = start(lines);
+      if (inFlight.length >= CHUNKS_IN_FLIGHT) await settleOldest();
+      start(lines);
     }
-    await writing;
+    while (inFlight.length > 0) await settleOldest();
   } catch (err) {
-    // The write in flight ends before the transaction rolls back; its refusal is of earlier lines than a reading one.
-    const earlier = await writing.then(() => null, (e: unknown) => e);
-    throw earlier ?? err;
+    // Every write handed over ends before the transaction rolls back; the first refusal among them is of the
+    // earliest lines.
+    const refusals = await Promise.all(inFlight.map((p) => p.then(() => null, (e: unknown) => e)));
+    throw refusals.find((e) => e !== null) ?? err;
   }
   return total;
 }
