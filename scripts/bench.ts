@@ -2,7 +2,8 @@
  * `npm run bench`: signalq's speed on SQLite (a temp file) and MariaDB/MySQL (a database it creates and drops),
  * side by side with what the database itself allows (the shared floor scripts), against issue 5's targets.
  *
- * Default run (a few minutes at most): bulk enqueue, processing with one and three no-op handlers, enqueue-to-start
+ * Default run (a few minutes at most): bulk enqueue, processing with one and three no-op handlers, the command-line
+ * forms against them (`signalq enqueue --file`, `signalq process --until-empty`), enqueue-to-start
  * latency from another process, the idle worker's database traffic, scale-out over 1/2/4 `signalq work` processes
  * (MariaDB), and the floors. Opt-in: BENCH_HISTORY=1 (speed with a million done rows), BENCH_LONG=1 (one work
  * process over a million items, its memory sampled). See scripts/bench/settings.ts for every variable.
@@ -16,6 +17,7 @@ import { measureThroughput } from './bench/throughput.ts';
 import { measureIdleAndLatency } from './bench/latency.ts';
 import { measureScaleOut, measureLongRun } from './bench/workers.ts';
 import { measureHistory } from './bench/history.ts';
+import { measureCli } from './bench/cli.ts';
 import { measureFloor } from './bench/floors.ts';
 import { buildTable, type DialectResults } from './bench/report.ts';
 import { readSettings, USAGE, workerFlags, type Settings } from './bench/settings.ts';
@@ -46,6 +48,7 @@ const machine = {
 console.log(`signalq bench: ${s.dialects.join(' + ')}; sections ${[...s.sections].join(', ')}`);
 console.log(`  N=${s.n} items of ~110-byte payloads {i, text: 'x' * 100}, BENCH_REPEAT=${s.repeat} (median kept), warm-up ${s.warmup} items, ` +
   `async no-op handlers, latency ${s.latencyN} items with ${s.latencyGapMs.join('-')} ms gaps, idle window ${s.idleSeconds} s` +
+  (s.sections.has('cli') ? `, command-line forms over ${s.cliN} items` : '') +
   (s.sections.has('scale') ? `, scale-out ${s.scale.join('/')} processes` : '') +
   (s.sections.has('history') ? `, history ${s.historyRows} done rows` : '') +
   (s.sections.has('long') ? `, long run ${s.longN} items` : ''));
@@ -89,6 +92,7 @@ async function runDialect(db: BenchDatabase, s: Settings): Promise<DialectResult
     const t = await section(r, 'throughput', () => measureThroughput(db, s, dlog));
     if (t) Object.assign(r, t);
   }
+  if (s.sections.has('cli')) r.cli = await section(r, 'cli', () => measureCli(db, s, dlog));
   if (s.sections.has('latency') || s.sections.has('idle')) r.idleAndLatency = await section(r, 'latency', () => measureIdleAndLatency(db, s, dlog));
   if (s.sections.has('scale') && db.dialect === 'mysql') r.scale = await section(r, 'scale', () => measureScaleOut(db, s, dlog));
   if (s.sections.has('long')) r.long = await section(r, 'long', () => measureLongRun(db, s, dlog));

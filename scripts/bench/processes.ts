@@ -1,6 +1,7 @@
 /**
- * Child processes: TypeScript scripts run through tsx, and real `signalq work` processes
- * (`node src/cli/bin.mjs work --db URL --handlers DIR`) with a folder of no-op handler modules.
+ * Child processes: TypeScript scripts run through tsx, real `signalq work` processes
+ * (`node src/cli/bin.mjs work --db URL --handlers DIR`) with a folder of no-op handler modules, and one-shot
+ * `signalq` commands run to their exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -93,6 +94,27 @@ export function readSeen(dir: string): { runs: number; distinct: number; duplica
     for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return { runs: perFile.reduce((a, b) => a + b, 0), distinct: counts.size, duplicates: [...counts.values()].filter((c) => c > 1).length, perFile };
+}
+
+/** What one `signalq` command did, timed from its spawn to its exit (start-up included, as a user pays it). */
+export interface CliRun {
+  code: number | null;
+  ms: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one `signalq` command (`node src/cli/bin.mjs ...args`) to its exit. */
+export async function runCliCommand(s: Settings, args: string[]): Promise<CliRun> {
+  const nodeArgs = s.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`] : [];
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...nodeArgs, join(s.root, 'src/cli/bin.mjs'), ...args], { cwd: s.root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = collect(child);
+  const closed = new Promise((r) => child.once('close', r)); // after 'exit', once the last of its output is read
+  const code = await c.exited;
+  const ms = performance.now() - t0;
+  await closed;
+  return { code, ms, stdout: c.stdout(), stderr: c.stderr() };
 }
 
 /** One `signalq work` process. */

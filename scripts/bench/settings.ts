@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 export type Dialect = 'sqlite' | 'mysql';
 
 /** Every section the script can run; the default set excludes the slow ones. */
-export const SECTIONS = ['enqueue', 'process', 'latency', 'idle', 'scale', 'floor', 'history', 'long'] as const;
+export const SECTIONS = ['enqueue', 'process', 'cli', 'latency', 'idle', 'scale', 'floor', 'history', 'long'] as const;
 export type Section = (typeof SECTIONS)[number];
-const DEFAULT_SECTIONS: Section[] = ['enqueue', 'process', 'latency', 'idle', 'scale', 'floor'];
+const DEFAULT_SECTIONS: Section[] = ['enqueue', 'process', 'cli', 'latency', 'idle', 'scale', 'floor'];
 
 export interface Settings {
   /** Project root (where package.json and src/ are). */
@@ -33,6 +33,8 @@ export interface Settings {
   historyRows: number;
   /** Items the long run pushes through one `signalq work` process. */
   longN: number;
+  /** Items of the command-line runs (`signalq enqueue --file`, `signalq process --until-empty`) and of the library runs they are set against. */
+  cliN: number;
   /** Worker process counts for the scale-out run. */
   scale: number[];
   /** Items per scale-out run: larger than N, so that each of four cold processes works long past its warm-up. */
@@ -103,6 +105,7 @@ export function readSettings(): Settings {
     idleSeconds: int('IDLE_SECONDS', 3),
     historyRows: int('HISTORY_ROWS', 1_000_000),
     longN: int('LONG_N', 1_000_000),
+    cliN: int('BENCH_CLI_N', 100_000),
     scale,
     scaleN: int('SCALE_N', 60_000),
     scaleHandlerMs: int('SCALE_HANDLER_MS', 0),
@@ -131,6 +134,7 @@ export function workerFlags(s: Settings): string[] {
 /** The environment variables the script understands, for the header and `--help`. */
 export const USAGE = `npm run bench  [env: N=20000 BENCH_DB=sqlite|mysql|both BENCH_ONLY=${SECTIONS.join(',')}
   BENCH_HISTORY=1 (1M done rows; slow) BENCH_LONG=1 (one work process over LONG_N=1000000 items; slow)
+  BENCH_CLI_N=100000 (items of the cli section: signalq enqueue --file / process --until-empty vs enqueueMany / work())
   BENCH_REPEAT=1 BENCH_WARMUP=2000 LATENCY_N=200 LATENCY_GAP_MS=5-25 IDLE_SECONDS=3 HISTORY_ROWS=1000000 BENCH_SCALE=1,2,4 SCALE_N=60000 SCALE_HANDLER_MS=0
   MYSQL_URL=mysql://root@127.0.0.1:3306/test BENCH_MYSQL_DB=signalq_bench_<pid> BENCH_FLOOR_DIR=../shared/bench
   BENCH_BATCH_SIZE BENCH_CONCURRENCY BENCH_POLL_MS BENCH_SETTLE_MS (queue options; default: signalq's;

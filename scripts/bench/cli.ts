@@ -1,0 +1,120 @@
+/**
+ * The command-line forms against the library forms they stand for, in the same run over the same items:
+ * `signalq enqueue TYPE --file ITEMS.ndjson` against `enqueueMany`, and `signalq process --until-empty --no-lock`
+ * (the cron-run batch) against `work()`, both with one no-op handler.
+ *
+ * A command is timed from its spawn to its exit, start-up included, since a user pays it too; the start-up of
+ * `signalq process` on an empty queue is measured apart, so that a reader can subtract it. The library forms are
+ * timed as in the throughput section (the queue already open, the items array built before the clock starts).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchItems, countByStatus, emptyItems, openQueue, type BenchDatabase } from './databases.ts';
+import { makeHandlerDir, removeDir, runCliCommand, type CliRun } from './processes.ts';
+import { workerFlags, type Settings } from './settings.ts';
+import { measureEnqueue, timeWork } from './throughput.ts';
+import { median } from './stats.ts';
+
+/** Items per second and the time it took, in ms. */
+export interface Speed {
+  itemsPerSec: number;
+  ms: number;
+}
+
+export interface CliFigure {
+  n: number;
+  /** `signalq enqueue bench --file` of `n` lines, spawn to exit. */
+  enqueueFile: Speed;
+  /** `enqueueMany` of the same `n` items. */
+  enqueueMany: Speed;
+  /** enqueueFile / enqueueMany items/s (issue 11's target: >= 0.85). */
+  enqueueRatio: number;
+  /** `signalq process --until-empty --no-lock` over `n` items, spawn to exit. */
+  processUntilEmpty: Speed;
+  /** `work()` over the same number of items. */
+  work: Speed;
+  /** processUntilEmpty / work items/s (issue 11's target: >= 0.85). */
+  processRatio: number;
+  /** Spawn to exit of `signalq process --until-empty --no-lock` on an empty queue, median of three, ms. */
+  startupMs: number;
+}
+
+const speed = (n: number, ms: number): Speed => ({ itemsPerSec: Math.round((n / ms) * 1000), ms: Math.round(ms) });
+const ratio = (a: Speed, b: Speed) => Math.round((a.itemsPerSec / b.itemsPerSec) * 100) / 100;
+
+/** The command's JSON output; throws, with its stderr, when it did not exit 0. */
+function jsonOf(what: string, run: CliRun): any {
+  if (run.code !== 0) throw new Error(`${what} exited with ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(run.stdout);
+}
+
+export async function measureCli(db: BenchDatabase, s: Settings, log: (m: string) => void): Promise<CliFigure> {
+  const n = s.cliN;
+  const handlerDir = makeHandlerDir(1);
+  const fileDir = mkdtempSync(join(tmpdir(), 'signalq-bench-ndjson-'));
+  const file = join(fileDir, 'items.ndjson');
+  // The same payloads as enqueueMany's, one per line, written before any clock starts.
+  writeFileSync(file, benchItems(n).map((it) => JSON.stringify(it.payload)).join('\n') + '\n');
+  const processArgs = ['process', '--until-empty', '--no-lock', '--json', '--db', db.url, '--handlers', handlerDir, ...workerFlags(s)];
+  const q = await openQueue(db, s);
+  try {
+    if (s.warmup > 0) {
+      // Unmeasured, as in the throughput section: the library forms run on warm code, as in a long-running app.
+      await measureEnqueue(q, s.warmup);
+      await timeWork(db, s, s.warmup, 1);
+      log(`cli: warm-up of the library forms: ${s.warmup} items enqueued and processed (not measured)`);
+    }
+
+    const many = await measureEnqueue(q, n);
+    const enqueueMany = { itemsPerSec: many.itemsPerSec, ms: many.ms };
+    log(`cli: enqueueMany ${n}: ${enqueueMany.itemsPerSec} items/s (${enqueueMany.ms} ms)`);
+    const worked = await timeWork(db, s, n, 1);
+    const work = { itemsPerSec: worked.itemsPerSec, ms: worked.ms };
+    log(`cli: work(), 1 no-op handler, ${n} items: ${work.itemsPerSec} items/s (${work.ms} ms) ${JSON.stringify(worked.statuses)}`);
+
+    await emptyItems(q.knex);
+    const startups: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const run = await runCliCommand(s, processArgs);
+      const summary = jsonOf('signalq process on an empty queue', run);
+      if (summary.claimed !== 0) throw new Error(`signalq process on an empty queue claimed ${summary.claimed}`);
+      startups.push(run.ms);
+    }
+    const startupMs = Math.round(median(startups));
+    log(`cli: start-up, signalq process --until-empty on an empty queue: ${startups.map(Math.round).join(' / ')} ms (median ${startupMs})`);
+
+    const enqueued = await runCliCommand(s, ['enqueue', 'bench', '--file', file, '--json', '--db', db.url]);
+    const written = jsonOf('signalq enqueue --file', enqueued);
+    if (written.inserted !== n) throw new Error(`signalq enqueue --file inserted ${written.inserted} of ${n}`);
+    const enqueueFile = speed(n, enqueued.ms);
+    log(`cli: signalq enqueue --file of ${n} lines: ${enqueueFile.itemsPerSec} items/s (${enqueueFile.ms} ms), ` +
+      `${ratio(enqueueFile, enqueueMany)} of enqueueMany`);
+
+    const processed = await runCliCommand(s, processArgs);
+    const summary = jsonOf('signalq process --until-empty', processed);
+    const statuses = await countByStatus(q.knex);
+    if (summary.done !== n || statuses.done !== n) throw new Error(`signalq process --until-empty: done ${summary.done} of ${n}; statuses ${JSON.stringify(statuses)}`);
+    const processUntilEmpty = speed(n, processed.ms);
+    const withoutStartup = speed(n, processed.ms - startupMs);
+    log(`cli: signalq process --until-empty over ${n} items: ${processUntilEmpty.itemsPerSec} items/s (${processUntilEmpty.ms} ms, ` +
+      `${summary.batches} batches), ${ratio(processUntilEmpty, work)} of work(); without its start-up ${withoutStartup.itemsPerSec} items/s, ` +
+      `${ratio(withoutStartup, work)}`);
+    await emptyItems(q.knex);
+
+    return {
+      n,
+      enqueueFile,
+      enqueueMany,
+      enqueueRatio: ratio(enqueueFile, enqueueMany),
+      processUntilEmpty,
+      work,
+      processRatio: ratio(processUntilEmpty, work),
+      startupMs,
+    };
+  } finally {
+    await q.close();
+    removeDir(handlerDir);
+    removeDir(fileDir);
+  }
+}
