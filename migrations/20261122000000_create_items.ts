@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { dialectOf } from '../src/db/dialect.ts';
 
 /**
  * The items table. Times are epoch milliseconds (BIGINT) so both databases compare them the same way and the
@@ -10,7 +11,7 @@ import type { Knex } from 'knex';
  * cost does not grow with the backlog or with history.
  */
 export async function up(knex: Knex): Promise<void> {
-  const mysql = /mysql/.test(String(knex.client.config.client));
+  const mysql = dialectOf(knex).name === 'mysql';
   await knex.schema.createTable('signalq_items', (t) => {
     t.bigIncrements('id').primary();
     t.string('type', 50).notNullable();

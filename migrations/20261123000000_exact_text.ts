@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { dialectOf } from '../src/db/dialect.ts';
 
 /**
  * Text stored exactly as given, whatever the server's defaults. Without this the tables take the database's
@@ -10,7 +11,7 @@ import type { Knex } from 'knex';
  * `utf8mb4_nopad_bin`, MySQL 8's `utf8mb4_0900_bin`. SQLite already compares text byte for byte.
  */
 export async function up(knex: Knex): Promise<void> {
-  if (!/mysql/.test(String(knex.client.config.client))) return;
+  if (dialectOf(knex).name !== 'mysql') return;
   const collation = await binaryCollation(knex);
   for (const table of ['signalq_items', 'signalq_workers']) {
     await knex.raw(`ALTER TABLE ?? CONVERT TO CHARACTER SET utf8mb4 COLLATE ${collation}`, [table]);

@@ -4,8 +4,8 @@
  */
 import type { Knex } from 'knex';
 import type { ItemStatus } from '../types.ts';
-import { ITEMS, isDuplicateKeyError } from './items.ts';
-import { ITEM_COLUMNS, type ItemRow } from './rows.ts';
+import { dialectOf } from './dialect.ts';
+import { ITEMS, ITEM_COLUMNS, type ItemRow } from './rows.ts';
 
 /** One item's row, or undefined. */
 export async function getItemRow(knex: Knex, id: number): Promise<ItemRow | undefined> {
@@ -51,7 +51,7 @@ export async function retryErroredItem(knex: Knex, id: number, now: number): Pro
         .where({ id, status: 'error' });
     } catch (err) {
       // An enqueue took the key between the look and the update (MySQL fails the statement, not the transaction).
-      if (!isDuplicateKeyError(err)) throw err;
+      if (!dialectOf(trx).isDuplicateKeyError(err)) throw err;
       const holder = await trx(ITEMS).select('id').where('active_key', row.dedupe_key).first();
       return { keyHeldBy: Number(holder?.id ?? -1) };
     }

@@ -1,17 +1,15 @@
 /**
- * The SQL of an item's way: insert, claim, partial results, settle, lease renewal, hand-back and lease expiry.
- * (Operators' reads are in inspect.ts; nothing outside `src/db/` writes SQL.)
+ * The SQL of an item's way: insert, partial results, settle, lease renewal, hand-back and lease expiry (the claim
+ * and the idle probe are in sql/). Operators' reads are in inspect.ts; nothing outside `src/db/` writes SQL.
  *
  * Writes that settle or renew claimed items are fenced by the claim token: a processor that lost its claim (its
  * lease ran out and another processor took the item) changes nothing.
  */
 import type { Knex } from 'knex';
 import { FINAL_STATUSES, type ItemStatus } from '../types.ts';
-import { dialectOf, rowsOf, changedRowsOf, retryOnLockConflict, runSqlitePrepared } from './dialect.ts';
-import { ITEM_COLUMNS, type ItemRow } from './rows.ts';
+import { dialectOf, retryOnLockConflict, type Dialect } from './dialect.ts';
+import { ITEMS, ITEM_COLUMNS, type ItemRow } from './rows.ts';
 
-export const ITEMS = 'signalq_items';
-const COLS = ITEM_COLUMNS.join(', ');
 /** Rows per INSERT statement: enough to amortize a round trip. */
 const INSERT_CHUNK = 500;
 /**
@@ -19,11 +17,6 @@ const INSERT_CHUNK = 500;
  * servers), which 500 large payloads would pass. A single payload (at most `maxPayloadBytes`) always goes.
  */
 const INSERT_CHUNK_BYTES = 2 * 1024 * 1024;
-
-/** Runs a hot-path statement: through a cached prepared statement on SQLite, through knex on MySQL. */
-function exec(knex: Knex, sql: string, bindings: unknown[]): Promise<any> {
-  return dialectOf(knex) === 'sqlite' ? runSqlitePrepared(knex, sql, bindings) : knex.raw(sql, bindings as any[]);
-}
 
 /** Splits rows into INSERT statements by count and by payload size. */
 export function chunkRows(rows: NewItemRow[], maxRows = INSERT_CHUNK, maxBytes = INSERT_CHUNK_BYTES): NewItemRow[][] {
@@ -57,28 +50,18 @@ export interface NewItemRow {
 
 const INSERT_COLUMNS = 'type, payload, priority, run_at, max_trials, dedupe_key, active_key, created_at, status, trials, results';
 const ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '{}')";
-/** MySQL's errno for a duplicate key; the only unique index besides the primary key is `active_key`'s. */
-const ER_DUP_ENTRY = 1062;
-
-/** True when a write failed because an unfinished item holds one of its dedupe keys. */
-export function isDuplicateKeyError(err: unknown): boolean {
-  const e = err as { errno?: number; code?: string };
-  return e?.errno === ER_DUP_ENTRY || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
 /**
  * One multi-row INSERT, written out rather than built with knex's query builder, which cost more than the
- * database did for bulk enqueues. On SQLite a keyed row skips (`ON CONFLICT DO NOTHING`) a key an unfinished
- * item holds. On MySQL it is a plain INSERT that fails on such a key (the callers find the holders and leave
- * them out): `INSERT IGNORE` would also turn every conversion error of the statement into a warning and store a
- * damaged or clamped value without a word.
+ * database did for bulk enqueues. A keyed row skips a key an unfinished item holds where the dialect has a clause
+ * for that (SQLite's `ON CONFLICT DO NOTHING`); elsewhere (MySQL) it is a plain INSERT that fails on such a key,
+ * and the callers find the holders and leave them out.
  */
-function bulkInsertSql(knex: Knex, rows: NewItemRow[]): { sql: string; bindings: unknown[] } {
+function bulkInsertSql(dialect: Dialect, rows: NewItemRow[]): { sql: string; bindings: unknown[] } {
   const keyed = rows.some((r) => r.dedupe_key != null);
   const values = new Array(rows.length).fill(ROW_PLACEHOLDERS).join(', ');
   const bindings: unknown[] = [];
   for (const r of rows) bindings.push(r.type, r.payload, r.priority, r.run_at, r.max_trials, r.dedupe_key, r.dedupe_key, r.created_at);
-  const tail = keyed && dialectOf(knex) === 'sqlite' ? ' ON CONFLICT (active_key) DO NOTHING' : '';
+  const tail = keyed && dialect.skipHeldKeys != null ? ` ${dialect.skipHeldKeys}` : '';
   return { sql: `INSERT INTO ${ITEMS} (${INSERT_COLUMNS}) VALUES ${values}${tail}`, bindings };
 }
 
@@ -91,14 +74,14 @@ const KEY_RACE_TRIES = 5;
  * MySQL a duplicate-key error undoes only its own statement, not the transaction).
  */
 export async function insertItem(db: Knex | Knex.Transaction, row: NewItemRow): Promise<{ id: number; created: boolean }> {
-  const knex = db as Knex;
-  const { sql, bindings } = bulkInsertSql(knex, [row]);
+  const dialect = dialectOf(db);
+  const { sql, bindings } = bulkInsertSql(dialect, [row]);
   for (let attempt = 0; attempt < KEY_RACE_TRIES; attempt++) {
     try {
       const res = await db.raw(sql, bindings as any[]);
-      if (changedRowsOf(knex, res) === 1) return { id: insertedIdOf(knex, res), created: true };
+      if (dialect.changedRowsOf(res) === 1) return { id: dialect.insertedIdOf(res), created: true };
     } catch (err) {
-      if (row.dedupe_key == null || !isDuplicateKeyError(err)) throw err;
+      if (row.dedupe_key == null || !dialect.isDuplicateKeyError(err)) throw err;
     }
     // Skipped: an unfinished item holds the key, and it is the answer.
     const existing = await findUnfinishedByKey(db, row.dedupe_key!);
@@ -106,10 +89,6 @@ export async function insertItem(db: Knex | Knex.Transaction, row: NewItemRow): 
     // That item finished between the insert and the look, which frees the key: insert again.
   }
   throw new Error(`dedupe key ${JSON.stringify(row.dedupe_key)} kept changing hands; enqueue again`);
-}
-
-function insertedIdOf(knex: Knex, result: any): number {
-  return dialectOf(knex) === 'mysql' ? Number(result[0].insertId) : Number(result.lastInsertRowid);
 }
 
 async function findUnfinishedByKey(db: Knex | Knex.Transaction, key: string): Promise<number | null> {
@@ -124,11 +103,12 @@ async function findUnfinishedByKey(db: Knex | Knex.Transaction, key: string): Pr
  * failure writes nothing.
  */
 export async function insertItems(db: Knex | Knex.Transaction, rows: NewItemRow[]): Promise<number> {
-  const mysql = dialectOf(db as Knex) === 'mysql';
+  // Without a clause that skips held keys, the rows leave out the keys that are held (and repeated) themselves.
+  const skipsHeldKeys = dialectOf(db).skipHeldKeys != null;
   const run = async (trx: Knex | Knex.Transaction) => {
     let written = 0;
-    for (const chunk of chunkRows(mysql ? firstOfEachKey(rows) : rows)) {
-      written += mysql && chunk.some((r) => r.dedupe_key != null) ? await insertKeyedChunk(trx, chunk) : await insertChunk(trx, chunk);
+    for (const chunk of chunkRows(skipsHeldKeys ? rows : firstOfEachKey(rows))) {
+      written += !skipsHeldKeys && chunk.some((r) => r.dedupe_key != null) ? await insertKeyedChunk(trx, chunk) : await insertChunk(trx, chunk);
     }
     return written;
   };
@@ -137,12 +117,13 @@ export async function insertItems(db: Knex | Knex.Transaction, rows: NewItemRow[
 }
 
 async function insertChunk(trx: Knex | Knex.Transaction, chunk: NewItemRow[]): Promise<number> {
-  const { sql, bindings } = bulkInsertSql(trx as Knex, chunk);
-  return changedRowsOf(trx as Knex, await trx.raw(sql, bindings as any[]));
+  const dialect = dialectOf(trx);
+  const { sql, bindings } = bulkInsertSql(dialect, chunk);
+  return dialect.changedRowsOf(await trx.raw(sql, bindings as any[]));
 }
 
 /**
- * MySQL: leaves out the rows whose key an unfinished item holds, then inserts the rest. When another enqueue
+ * Where an insert cannot skip held keys (MySQL): leaves out the rows whose key an unfinished item holds, then inserts the rest. When another enqueue
  * takes one of the keys between the look and the insert, the statement fails as a whole (and undoes only
  * itself), and the look is made again.
  */
@@ -155,7 +136,7 @@ async function insertKeyedChunk(trx: Knex | Knex.Transaction, chunk: NewItemRow[
     try {
       return await insertChunk(trx, free);
     } catch (err) {
-      if (!isDuplicateKeyError(err) || attempt >= KEY_RACE_TRIES) throw err;
+      if (!dialectOf(trx).isDuplicateKeyError(err) || attempt >= KEY_RACE_TRIES) throw err;
     }
   }
 }
@@ -164,106 +145,6 @@ async function insertKeyedChunk(trx: Knex | Knex.Transaction, chunk: NewItemRow[
 function firstOfEachKey(rows: NewItemRow[]): NewItemRow[] {
   const seen = new Set<string>();
   return rows.filter((r) => r.dedupe_key == null || (!seen.has(r.dedupe_key) && seen.add(r.dedupe_key)));
-}
-
-/** What a claim needs to know. */
-export interface ClaimRequest {
-  token: string;
-  owner: string;
-  now: number;
-  leaseUntil: number;
-  limit: number;
-  /** Only these types (the ones a connected handler takes); null for every type. */
-  types: string[] | null;
-}
-
-/**
- * Atomically takes up to `limit` runnable items (pending or need_retry, due by `now`) in order of priority, due
- * time and id, stamping them with the claim token, owner and lease. Two claims at once never take the same item.
- */
-export async function claimItems(knex: Knex, req: ClaimRequest): Promise<ItemRow[]> {
-  if (req.types && req.types.length === 0) return [];
-  const stamp = `UPDATE ${ITEMS} SET status = 'in_progress', claim_token = ?, owner = ?, lease_until = ?, last_try_at = ?`;
-  const stampBindings = [req.token, req.owner, req.leaseUntil, req.now];
-  if (dialectOf(knex) === 'sqlite') {
-    // One statement is one write transaction on SQLite: the pick and the stamp cannot interleave with another claim.
-    const pick = pickIds(false, req.types, req.now, req.limit);
-    const rows = await retryOnLockConflict(() =>
-      exec(knex, `${stamp} WHERE id IN (${pick.sql}) RETURNING ${COLS}`, [...stampBindings, ...pick.bindings]),
-    );
-    return (rows as ItemRow[]).sort(claimOrder);
-  }
-  return retryOnLockConflict(() =>
-    knex.transaction(async (trx) => {
-      let rows: ItemRow[];
-      if (req.types === null || req.types.length === 1) {
-        // SKIP LOCKED: rows another claimer is taking right now are passed over, not waited for.
-        const pick = pickRows(COLS, req.types?.[0] ?? null, req.now, req.limit, true);
-        [rows] = await trx.raw(`${pick.sql} FOR UPDATE SKIP LOCKED`, pick.bindings as any[]);
-      } else {
-        // Several types: each type's first `limit` in order, locked as read, then the first `limit` of those
-        // (the rest stay locked only until this transaction ends). Payloads are read for the chosen rows only.
-        const pick = pickIds(true, req.types, req.now, req.limit, ' FOR UPDATE SKIP LOCKED');
-        const [ids] = await trx.raw(pick.sql, pick.bindings as any[]);
-        if (ids.length === 0) return [];
-        [rows] = await trx.raw(`SELECT ${COLS} FROM ${ITEMS} WHERE id IN (${ids.map(() => '?').join(', ')})`, ids.map((r: { id: number }) => r.id));
-        rows.sort(claimOrder);
-      }
-      if (rows.length === 0) return [];
-      await trx.raw(`${stamp} WHERE id IN (${rows.map(() => '?').join(', ')})`, [...stampBindings, ...rows.map((r) => r.id)]);
-      return rows.map((r) => ({ ...r, status: 'in_progress' as const, owner: req.owner, lease_until: req.leaseUntil, last_try_at: req.now }));
-    }),
-  );
-}
-
-/**
- * Runnable items in claim order, of one type or of any, reading an index in order and stopping after `limit`
- * rows: no sort, whatever the backlog, the history or the items of other types. Of any type: `claimable = 1` is
- * an equality on the first column of the claim index (claimable, priority, run_at, id). Of one type: type and
- * claimable are the first two columns of the type index (type, claimable, priority, run_at, id).
- */
-function pickRows(columns: string, type: string | null, now: number, limit: number, forceIndex: boolean): { sql: string; bindings: unknown[] } {
-  // MySQL's optimizer picks a full scan plus a sort when most rows are runnable (a fresh backlog), which costs
-  // more as the backlog grows; the index is always right for "first N in order", so it is forced.
-  const index = type === null ? 'signalq_items_claim' : 'signalq_items_type';
-  const from = forceIndex ? `${ITEMS} FORCE INDEX (${index})` : ITEMS;
-  const typed = type === null ? '' : 'type = ? AND ';
-  return {
-    sql: `SELECT ${columns} FROM ${from} WHERE ${typed}claimable = 1 AND run_at <= ? ORDER BY priority, run_at, id LIMIT ?`,
-    bindings: type === null ? [now, limit] : [type, now, limit],
-  };
-}
-
-/**
- * Ids of the first `limit` runnable items of these types (null: any type) in claim order: each type's first
- * `limit` from the type index, merged. `lock` is appended to each type's pick (MySQL's FOR UPDATE SKIP LOCKED).
- */
-function pickIds(mysql: boolean, types: string[] | null, now: number, limit: number, lock = ''): { sql: string; bindings: unknown[] } {
-  if (types === null || types.length === 1) return pickRows('id', types?.[0] ?? null, now, limit, mysql);
-  const bindings: unknown[] = [];
-  const parts = types.map((t) => {
-    const one = pickRows('id, priority, run_at', t, now, limit, mysql);
-    bindings.push(...one.bindings);
-    // SQLite takes ORDER BY/LIMIT only at the end of a compound select, so each part is a subquery there.
-    return mysql ? `(${one.sql}${lock})` : `SELECT * FROM (${one.sql})`;
-  });
-  bindings.push(limit);
-  return { sql: `SELECT id FROM (${parts.join(' UNION ALL ')}${mysql ? '' : ' ORDER BY priority, run_at, id LIMIT ?'}) AS picked${mysql ? ' ORDER BY priority, run_at, id LIMIT ?' : ''}`, bindings };
-}
-
-function claimOrder(a: ItemRow, b: ItemRow): number {
-  return a.priority - b.priority || a.run_at - b.run_at || a.id - b.id;
-}
-
-/**
- * True when at least one item is runnable now: the idle worker's cheap poll (one index probe, or one per type).
- */
-export async function hasRunnableItem(knex: Knex, now: number, types: string[] | null): Promise<boolean> {
-  if (types && types.length === 0) return false;
-  // Raw SQL: an idle worker sends this about 100 times a second, and knex's builder cost more CPU than the query.
-  const mysql = dialectOf(knex) === 'mysql';
-  const { sql, bindings } = types === null || types.length === 1 ? pickRows('id', types?.[0] ?? null, now, 1, mysql) : pickIds(mysql, types, now, 1);
-  return rowsOf(knex, await exec(knex, sql, bindings)).length > 0;
 }
 
 /** One claimed item's outcome, to be written. */
@@ -331,7 +212,8 @@ async function settleDistinct(knex: Knex, settlements: Settlement[], now: number
   }
   set.push('trials = trials + 1', 'owner = NULL', 'claim_token = NULL', 'lease_until = NULL');
   const sql = `UPDATE ${ITEMS} SET ${set.join(', ')} WHERE ${fencedBy(settlements, bindings)}`;
-  return retryOnLockConflict(async () => changedRowsOf(knex, await exec(knex, sql, bindings)));
+  const dialect = dialectOf(knex);
+  return retryOnLockConflict(async () => dialect.changedRowsOf(await dialect.run(knex, sql, bindings)));
 }
 
 /** The WHERE of a fenced write: each item only while it is still held under its claim token. */
@@ -361,7 +243,8 @@ export async function writeResults(knex: Knex, entries: { id: number; token: str
     const bindings: unknown[] = [];
     const cases = group.map((e) => (bindings.push(e.id, e.results), 'WHEN ? THEN ?')).join(' ');
     const sql = `UPDATE ${ITEMS} SET results = CASE id ${cases} END WHERE ${fencedBy(group, bindings)}`;
-    written += await retryOnLockConflict(async () => changedRowsOf(knex, await exec(knex, sql, bindings)));
+    const dialect = dialectOf(knex);
+    written += await retryOnLockConflict(async () => dialect.changedRowsOf(await dialect.run(knex, sql, bindings)));
   }
   return written;
 }
@@ -403,16 +286,4 @@ export async function readExpiredItems(knex: Knex, now: number, limit: number): 
 export async function readResults(knex: Knex, ids: number[]): Promise<Map<number, string>> {
   const rows = await knex(ITEMS).select('id', 'results').whereIn('id', ids);
   return new Map(rows.map((r: { id: number; results: string }) => [Number(r.id), r.results]));
-}
-
-/** The plan the database would use for the claim's pick (for tests that it reads an index, with no sort). */
-export async function explainClaim(knex: Knex, now: number, limit: number, types: string[] | null = null): Promise<string> {
-  if (dialectOf(knex) === 'sqlite') {
-    const pick = pickIds(false, types, now, limit);
-    const rows = await knex.raw(`EXPLAIN QUERY PLAN ${pick.sql}`, pick.bindings as any[]);
-    return (rows as any[]).map((r) => r.detail).join('\n');
-  }
-  const pick = types === null || types.length === 1 ? pickRows(COLS, types?.[0] ?? null, now, limit, true) : pickIds(true, types, now, limit, ' FOR UPDATE SKIP LOCKED');
-  const rows = rowsOf<any>(knex, await knex.raw(`EXPLAIN ${pick.sql}${types === null || types.length === 1 ? ' FOR UPDATE SKIP LOCKED' : ''}`, pick.bindings as any[]));
-  return rows.map((r) => `table=${r.table} key=${r.key} extra=${r.Extra}`).join('\n');
 }

@@ -27,13 +27,13 @@ const MIGRATION_WAIT_S = 120;
  * do) it only reads the migrations table.
  */
 export async function migrateToLatest(knex: Knex): Promise<string[]> {
-  if (dialectOf(knex) === 'sqlite') return applyPendingWhenFree(knex);
+  const lock = dialectOf(knex).migrationLock;
+  if (!lock) return applyPendingWhenFree(knex);
   if (await isUpToDate(knex)) return [];
   // The named lock belongs to one connection: a transaction keeps that connection for the whole migration,
   // which runs on the pool's other connections.
   return knex.transaction(async (held) => {
-    const [rows] = await held.raw("SELECT GET_LOCK(CONCAT('signalq-migrate:', LEFT(DATABASE(), 48)), ?) AS got", [MIGRATION_WAIT_S]);
-    if (Number(rows[0].got) !== 1) {
+    if (!(await lock.take(held, MIGRATION_WAIT_S))) {
       throw new DatabaseError(`another process has been migrating this database for over ${MIGRATION_WAIT_S} s; wait for it, or look for a stuck migration in SHOW PROCESSLIST`);
     }
     try {
@@ -41,7 +41,7 @@ export async function migrateToLatest(knex: Knex): Promise<string[]> {
       await freeKilledLock(knex);
       return await applyPending(knex);
     } finally {
-      await held.raw("SELECT RELEASE_LOCK(CONCAT('signalq-migrate:', LEFT(DATABASE(), 48)))");
+      await lock.release(held);
     }
   });
 }
@@ -73,7 +73,7 @@ async function freeKilledLock(knex: Knex): Promise<void> {
 /** How long a SQLite migration waits for another process's, in ms. */
 const SQLITE_MIGRATION_WAIT_MS = 10_000;
 
-/** SQLite: applies the pending migrations, waiting while another process applies them. */
+/** With no named lock (SQLite): applies the pending migrations, waiting while another process applies them. */
 async function applyPendingWhenFree(knex: Knex): Promise<string[]> {
   const deadline = Date.now() + SQLITE_MIGRATION_WAIT_MS;
   for (let delay = 20; ; delay = Math.min(500, delay * 2)) {

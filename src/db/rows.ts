@@ -1,14 +1,21 @@
 /**
- * Converts between the items table's rows and the `Item` objects the rest of signalq uses.
+ * The tables and their rows: names, columns, and the conversion between the items table's rows and the `Item`
+ * objects the rest of signalq uses.
  */
 import type { Item, ItemStatus, Results } from '../types.ts';
 import { MAX_RUN_AT_MS } from '../queue/validate.ts';
+
+export const ITEMS = 'signalq_items';
+export const WORKERS = 'signalq_workers';
 
 /** The columns of `signalq_items` that an `Item` is made from. */
 export const ITEM_COLUMNS = [
   'id', 'type', 'payload', 'status', 'trials', 'max_trials', 'priority', 'run_at', 'results', 'dedupe_key', 'owner',
   'lease_until', 'created_at', 'last_try_at', 'finished_at',
 ] as const;
+
+/** `ITEM_COLUMNS` as the column list of a written-out SELECT or RETURNING. */
+export const ITEM_COLUMNS_SQL = ITEM_COLUMNS.join(', ');
 
 export interface ItemRow {
   id: number;
@@ -26,6 +33,17 @@ export interface ItemRow {
   created_at: number;
   last_try_at: number | null;
   finished_at: number | null;
+}
+
+/** A row of `signalq_workers`: a running worker. */
+export interface WorkerRow {
+  id: string;
+  host: string;
+  pid: number;
+  wake_port: number | null;
+  handlers: string;
+  started_at: number;
+  seen_at: number;
 }
 
 /**

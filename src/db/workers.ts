@@ -3,18 +3,9 @@
  * on a host.
  */
 import type { Knex } from 'knex';
+import { WORKERS, type WorkerRow } from './rows.ts';
 
-export const WORKERS = 'signalq_workers';
-
-export interface WorkerRow {
-  id: string;
-  host: string;
-  pid: number;
-  wake_port: number | null;
-  handlers: string;
-  started_at: number;
-  seen_at: number;
-}
+export type { WorkerRow };
 
 /** Records a worker as running (or refreshes its row). */
 export async function registerWorker(knex: Knex, row: WorkerRow): Promise<void> {

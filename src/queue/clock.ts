@@ -4,7 +4,7 @@
  * clock and the server's is measured once and refreshed now and then.
  */
 import type { Knex } from 'knex';
-import { readServerClock } from '../db/dialect.ts';
+import { readServerClock } from '../db/sql/readServerClock.ts';
 
 const RESYNC_MS = 60_000;
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { claimItems } from '../db/items.ts';
+import { claimItems } from '../db/sql/claimItems.ts';
 import { itemFromRow, type ItemRow } from '../db/rows.ts';
 import type { ResolvedOptions } from '../config.ts';
 import type { ProcessItemSignal, Signals } from '../signals.ts';

@@ -6,7 +6,7 @@
  * once the database is back.
  */
 import type { Knex } from 'knex';
-import { hasRunnableItem } from '../db/items.ts';
+import { hasRunnableItem } from '../db/sql/hasRunnableItem.ts';
 import { isConnectionError } from '../db/connect.ts';
 import type { Signals } from '../signals.ts';
 import type { ServerClock } from '../queue/clock.ts';

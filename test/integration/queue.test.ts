@@ -228,7 +228,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
   it('the claim reads the index in order, with no sort', async () => {
     const q = await freshQueue(dialect);
     await q.enqueueMany(Array.from({ length: 200 }, (_, i) => ({ type: 't', payload: { i }, priority: i % 3 })));
-    const { explainClaim } = await import('../../src/db/items.ts');
+    const { explainClaim } = await import('../helpers/explain-claim.ts');
     const plan = await explainClaim(q.knex, Date.now(), 500);
     expect(plan).toMatch(/signalq_items_claim/);
     expect(plan).not.toMatch(/filesort|TEMP B-TREE/i);
@@ -236,7 +236,9 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
 
   it('a claim by type takes each type in order from the type index, whatever waits of other types', async () => {
     const q = await freshQueue(dialect);
-    const { claimItems, explainClaim, hasRunnableItem } = await import('../../src/db/items.ts');
+    const { claimItems } = await import('../../src/db/sql/claimItems.ts');
+    const { hasRunnableItem } = await import('../../src/db/sql/hasRunnableItem.ts');
+    const { explainClaim } = await import('../helpers/explain-claim.ts');
     // Older items of a type nobody here takes come first in claim order.
     await q.enqueueMany(Array.from({ length: 3000 }, (_, i) => ({ type: 'other', payload: { i } })));
     await q.enqueueMany(Array.from({ length: 60 }, (_, i) => ({ type: ['a', 'b', 'c'][i % 3], payload: { i }, priority: i % 4 })));
@@ -281,7 +283,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
 
   it('takes back items whose lease ran out, without rerunning handlers that succeeded', async () => {
     const q = await freshQueue(dialect, { leaseMs: 1000 });
-    const { claimItems } = await import('../../src/db/items.ts');
+    const { claimItems } = await import('../../src/db/sql/claimItems.ts');
     const { id } = await q.enqueue('t', {});
     // A processor that claimed the item, recorded one handler's success, and died before finishing.
     const now = q.clock.now();
@@ -462,7 +464,7 @@ describe.each(DIALECTS)('queue on %s', (dialect) => {
 describe('claim by type (MariaDB)', () => {
   it('an idle probe by type reads a handful of index entries, not the backlog of other types', async () => {
     const q = await freshQueue('mysql');
-    const { hasRunnableItem } = await import('../../src/db/items.ts');
+    const { hasRunnableItem } = await import('../../src/db/sql/hasRunnableItem.ts');
     await q.enqueueMany(Array.from({ length: 5000 }, (_, i) => ({ type: 'other', payload: { i } })));
     await q.enqueue('mine', {}, { delayMs: 60_000 });
     const read = await q.knex.transaction(async (trx) => {

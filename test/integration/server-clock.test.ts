@@ -5,7 +5,7 @@
 import { execSync } from 'node:child_process';
 import knexFactory from 'knex';
 import { describe, expect, it } from 'vitest';
-import { readServerClock } from '../../src/db/dialect.ts';
+import { readServerClock } from '../../src/db/sql/readServerClock.ts';
 import { MYSQL_URL } from '../helpers/databases.ts';
 
 /** The server knows the zone `name` (its time zone tables are loaded); loads that one zone when it does not. */

@@ -3,7 +3,8 @@
  * claim that produced it, whatever else the same statement carries.
  */
 import { describe, expect, it } from 'vitest';
-import { claimItems, settleItems, writeResults } from '../../src/db/items.ts';
+import { settleItems, writeResults } from '../../src/db/items.ts';
+import { claimItems } from '../../src/db/sql/claimItems.ts';
 import { DIALECTS } from '../helpers/databases.ts';
 import { freshQueue } from '../helpers/queue.ts';
 

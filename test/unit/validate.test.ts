@@ -2,7 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/errors.ts';
 import { MAX_RUN_AT_MS, serializePayload, validateEnqueueOptions, validateTypeName } from '../../src/queue/validate.ts';
 import { parseDatabaseUrl, redactUrl, resolveOptions } from '../../src/config.ts';
-import { checkServerVersion, describeConnectionError } from '../../src/db/connect.ts';
+import { describeConnectionError } from '../../src/db/connect.ts';
+import { checkServerVersion } from '../../src/db/dialects/mysql.ts';
 import { validateHandler } from '../../src/queue/handlers.ts';
 import { parseDuration, parseInteger, parseJsonArgument, parseJsonPayload, stripBom } from '../../src/cli/parse.ts';
 
