@@ -4,12 +4,18 @@
  * recorded in the workers table, not what this process has connected (a dashboard connects none).
  */
 import type { Knex } from 'knex';
-import { countByTypeAndStatus, erroredItemIds, getItemRow, listItemRows, oldestRunnableDue, purgeDoneItems, retryErroredItem } from '../db/inspect.ts';
+import { countByTypeAndStatus } from '../db/sql/countByTypeAndStatus.ts';
+import { erroredItemIds } from '../db/sql/erroredItemIds.ts';
+import { getItemRow } from '../db/sql/getItemRow.ts';
+import { listItemRows } from '../db/sql/listItemRows.ts';
+import { oldestRunnableDue } from '../db/sql/oldestRunnableDue.ts';
+import { purgeDoneItems } from '../db/sql/purgeDoneItems.ts';
+import { retryErroredItem } from '../db/sql/retryErroredItem.ts';
 import { itemFromRow } from '../db/rows.ts';
 import { ITEM_STATUSES, type Item, type ItemStatus } from '../types.ts';
 import { UsageError } from '../errors.ts';
 import type { ServerClock } from '../queue/clock.ts';
-import { listWorkers } from '../db/workers.ts';
+import { listWorkers } from '../db/sql/listWorkers.ts';
 import { WORKER_LIVE_MS } from '../worker/wake.ts';
 
 /** Counts per status, overall and per type. */

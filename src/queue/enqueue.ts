@@ -3,7 +3,7 @@
  * (db's insert, in the app's transaction when given one); nothing is written unless every check passes.
  */
 import type { Knex } from 'knex';
-import type { NewItemRow } from '../db/items.ts';
+import type { NewItemRow } from '../db/sql/insertItems.ts';
 import type { ResolvedOptions } from '../config.ts';
 import { serializePayload, validateEnqueueOptions, validateTypeName } from './validate.ts';
 

@@ -6,7 +6,9 @@
  * every time ends in `error` and is reported like any other failure.
  */
 import type { Knex } from 'knex';
-import { readExpiredItems, releaseItems, renewLeases } from '../db/items.ts';
+import { handBackItems as releaseItems } from '../db/sql/handBackItems.ts';
+import { readExpiredItems } from '../db/sql/readExpiredItems.ts';
+import { renewLeases } from '../db/sql/renewLeases.ts';
 import { itemFromRow, type ItemRow } from '../db/rows.ts';
 import type { ResolvedOptions } from '../config.ts';
 import type { Signals } from '../signals.ts';

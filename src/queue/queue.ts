@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { parseDatabaseUrl, resolveOptions, type DatabaseTarget, type QueueOptions, type ResolvedOptions } from '../config.ts';
 import { openDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { insertItem, insertItems } from '../db/items.ts';
+import { insertItem, insertItems } from '../db/sql/insertItems.ts';
 import { Signals, type EventName, type SignalqEvents } from '../signals.ts';
 import type { Handler, TypeMap } from '../types.ts';
 import { UsageError } from '../errors.ts';

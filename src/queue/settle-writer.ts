@@ -8,7 +8,9 @@
  * is dropped by the database rather than overwriting the newer claim.
  */
 import type { Knex } from 'knex';
-import { readResults, settleItems, writeResults, type Settlement } from '../db/items.ts';
+import { readResults } from '../db/sql/readResults.ts';
+import { settleItems, type Settlement } from '../db/sql/settleItems.ts';
+import { writeResults } from '../db/sql/writeResults.ts';
 import type { Signals } from '../signals.ts';
 import type { Item, Results } from '../types.ts';
 import { isTransientLockError } from '../db/dialect.ts';

@@ -6,7 +6,11 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { registerWorker, removeStaleWorkers, removeWorker, touchWorker, type WorkerRow } from '../db/workers.ts';
+import type { WorkerRow } from '../db/rows.ts';
+import { registerWorker } from '../db/sql/registerWorker.ts';
+import { removeStaleWorkers } from '../db/sql/removeStaleWorkers.ts';
+import { removeWorker } from '../db/sql/removeWorker.ts';
+import { touchWorker } from '../db/sql/touchWorker.ts';
 import type { Signals } from '../signals.ts';
 import { WakeListener, WORKER_LIVE_MS } from './wake.ts';
 

@@ -8,7 +8,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Knex } from 'knex';
-import { liveWakePorts } from '../db/workers.ts';
+import { liveWakePorts } from '../db/sql/liveWakePorts.ts';
 
 const LOOPBACK = '127.0.0.1';
 const WAKE = Buffer.from('w');

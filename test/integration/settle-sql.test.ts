@@ -1,9 +1,10 @@
 /**
- * The fenced writes of `db/items.ts` at the SQL level, on SQLite and MariaDB: an outcome is written only under the
- * claim that produced it, whatever else the same statement carries.
+ * The fenced writes (`db/sql/settleItems.ts`, `writeResults.ts`) at the SQL level, on SQLite and MariaDB: an
+ * outcome is written only under the claim that produced it, whatever else the same statement carries.
  */
 import { describe, expect, it } from 'vitest';
-import { settleItems, writeResults } from '../../src/db/items.ts';
+import { settleItems } from '../../src/db/sql/settleItems.ts';
+import { writeResults } from '../../src/db/sql/writeResults.ts';
 import { claimItems } from '../../src/db/sql/claimItems.ts';
 import { DIALECTS } from '../helpers/databases.ts';
 import { freshQueue } from '../helpers/queue.ts';

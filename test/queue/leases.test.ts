@@ -7,7 +7,7 @@ import { Signals } from '../../src/signals.ts';
 import { Leases, type LeaseStore } from '../../src/queue/leases.ts';
 import { SettleWriter, type OutcomeStore } from '../../src/queue/settle-writer.ts';
 import type { ItemRow } from '../../src/db/rows.ts';
-import type { Settlement } from '../../src/db/items.ts';
+import type { Settlement } from '../../src/db/sql/settleItems.ts';
 
 const NOW = Date.UTC(2026, 0, 1);
 const OPTS = { leaseMs: 3000, backoffBaseMs: 1000, backoffMaxMs: 60_000 };

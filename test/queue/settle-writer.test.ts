@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Signals } from '../../src/signals.ts';
 import { SettleWriter, type OutcomeStore, type PendingSettlement, type WrittenOutcome } from '../../src/queue/settle-writer.ts';
-import type { Settlement } from '../../src/db/items.ts';
+import type { Settlement } from '../../src/db/sql/settleItems.ts';
 import type { Item } from '../../src/types.ts';
 
 const NOW = Date.UTC(2026, 0, 1);

@@ -224,7 +224,7 @@ describe('command-line values', () => {
 
 describe('chunkRows', () => {
   it('splits by row count and by payload bytes, never leaving a row out', async () => {
-    const { chunkRows } = await import('../../src/db/items.ts');
+    const { chunkRows } = await import('../../src/db/sql/insertItems.ts');
     const row = (bytes: number) => ({ type: 't', payload: 'x'.repeat(bytes), priority: 0, run_at: 0, max_trials: 1, dedupe_key: null, created_at: 0 });
     expect(chunkRows(Array.from({ length: 1200 }, () => row(10))).map((c) => c.length)).toEqual([500, 500, 200]);
     expect(chunkRows([row(600), row(600), row(600)], 500, 1000).map((c) => c.length)).toEqual([1, 1, 1]);
