@@ -6,7 +6,7 @@
  * every time ends in `error` and is reported like any other failure.
  */
 import type { Knex } from 'knex';
-import { handBackItems as releaseItems } from '../db/sql/handBackItems.ts';
+import { handBackItems } from '../db/sql/handBackItems.ts';
 import { readExpiredItems } from '../db/sql/readExpiredItems.ts';
 import { renewLeases } from '../db/sql/renewLeases.ts';
 import { itemFromRow, type ItemRow } from '../db/rows.ts';
@@ -31,7 +31,7 @@ export interface LeaseStore {
 export function knexLeaseStore(knex: Knex): LeaseStore {
   return {
     renew: (tokens, leaseUntil) => renewLeases(knex, tokens, leaseUntil),
-    handBack: (token, ids) => releaseItems(knex, token, ids),
+    handBack: (token, ids) => handBackItems(knex, token, ids),
     readExpired: (now, limit) => readExpiredItems(knex, now, limit),
   };
 }

@@ -3,7 +3,7 @@
  * that throws or rejects is reported as `listenerError` without stopping the others.
  */
 import { describe, expect, it } from 'vitest';
-import { Signals } from '../../src/signals.ts';
+import { Signals } from '../src/signals.ts';
 
 describe('Signals', () => {
   it('one function on two events: off from the first leaves it on the second, and it no longer hears the first', () => {
