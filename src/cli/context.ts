@@ -14,7 +14,7 @@ export interface GlobalFlags {
 
 /** Opens and migrates the queue. `handlersDir`: connect its handlers (a missing default folder is fine). */
 export async function openQueue(flags: GlobalFlags, options: QueueOptions = {}, handlersDir?: { dir: string; explicit: boolean }): Promise<Queue> {
-  const queue = await createQueue({ ...options, db: flags.db ?? process.env.SIGNALQ_DB });
+  const queue = await createQueue({ ...options, db: flags.db });
   try {
     await queue.migrate();
     if (handlersDir && (handlersDir.explicit || existsSync(handlersDir.dir))) {

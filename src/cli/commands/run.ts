@@ -78,7 +78,7 @@ function reportActivity(queue: Queue, everyMs = 60_000): () => void {
 }
 
 export async function migrateCommand(f: GlobalFlags & { json?: boolean }): Promise<void> {
-  const queue = await createQueue({ db: f.db ?? process.env.SIGNALQ_DB });
+  const queue = await createQueue({ db: f.db });
   try {
     const applied = await queue.migrate();
     output(!!f.json, { applied }, () => (applied.length ? `applied ${applied.join(', ')}` : 'the schema is up to date'));
