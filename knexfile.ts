@@ -1,10 +1,12 @@
 /**
  * knex CLI settings: `npx knex migrate:latest` migrates the same database `signalq migrate` does (SIGNALQ_DB,
- * else the embedded SQLite file). Run through tsx, which the package's bin and scripts already use.
+ * else the embedded SQLite file), with the same migrations under the same names. Loaded through tsx, which the
+ * project's `.npmrc` registers for npm and npx commands.
  */
 import { parseDatabaseUrl } from './src/config.ts';
 import { knexConfig } from './src/db/connect.ts';
-import { MIGRATIONS_DIR } from './src/db/migrate.ts';
+import { migrationSource } from './src/db/migrate.ts';
 
-const config = { ...knexConfig(parseDatabaseUrl()), migrations: { directory: MIGRATIONS_DIR, extension: 'ts', loadExtensions: ['.ts'] } };
+// `extension` is for `npx knex migrate:make`, which writes into ./migrations (knex's default folder, ours).
+const config = { ...knexConfig(parseDatabaseUrl()), migrations: { migrationSource, extension: 'ts' } };
 export default config;

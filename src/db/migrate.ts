@@ -9,15 +9,38 @@
  * one process migrates, the others wait for it and then find nothing to do. SQLite has no such lock: there a
  * migration that meets another one (a table that now exists, knex's lock taken) waits and looks again.
  */
-import { fileURLToPath } from 'node:url';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { DatabaseError } from '../errors.ts';
 import { dialectOf } from './dialect.ts';
 
-/** Absolute path of the migrations folder. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+/**
+ * Absolute path of the migrations folder: `migrations/` beside `src/` in the repository, `dist/migrations/` beside
+ * `dist/src/` in the built package (the build keeps the repository's layout, so one relative path serves both).
+ */
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
-const CONFIG: Knex.MigratorConfig = { directory: MIGRATIONS_DIR, loadExtensions: ['.ts'] };
+/** The migrations are TypeScript where this module is (the repository's sources), JavaScript in the built package. */
+const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+/**
+ * The migrations of this build, each named by its source file (`<name>.ts`) whichever file is loaded. knex records
+ * the name of every applied migration and refuses a database whose recorded names it cannot find ("the migration
+ * directory is corrupt"): a database migrated from the sources (the tests, `npx knex migrate:latest`) must stay
+ * usable by the built package, and the other way round.
+ */
+export const migrationSource: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    const files = await readdir(MIGRATIONS_DIR);
+    return files.filter((f) => f.endsWith(EXTENSION) && !f.endsWith('.d.ts')).sort();
+  },
+  getMigrationName: (file) => file.slice(0, -EXTENSION.length) + '.ts',
+  getMigration: (file) => import(pathToFileURL(join(MIGRATIONS_DIR, file)).href),
+};
+
+const CONFIG: Knex.MigratorConfig = { migrationSource };
 const LOCK_TABLE = 'knex_migrations_lock';
 /** How long a process waits for another one's migration before giving up, in seconds. */
 const MIGRATION_WAIT_S = 120;
