@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `signalq` command. Registers tsx so the TypeScript sources (and TypeScript handler modules) load as they are.
+// The `signalq` command run from the TypeScript sources, with no build (the process tests and the benchmarks):
+// registers tsx, then runs the same entry the package's bin is compiled from (src/cli/bin.ts).
 import { register } from 'tsx/esm/api';
 
 register();
-const { runCli } = await import('./main.ts');
-process.exitCode = await runCli(process.argv.slice(2));
+await import('./bin.ts');

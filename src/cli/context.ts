@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { createQueue, type Queue } from '../queue/queue.ts';
 import { loadHandlers } from '../queue/load-handlers.ts';
+import { registerTypeScriptLoader } from './typescript-loader.ts';
 import type { QueueOptions } from '../config.ts';
 
 export interface GlobalFlags {
@@ -18,6 +19,7 @@ export async function openQueue(flags: GlobalFlags, options: QueueOptions = {}, 
   try {
     await queue.migrate();
     if (handlersDir && (handlersDir.explicit || existsSync(handlersDir.dir))) {
+      await registerTypeScriptLoader(handlersDir.dir);
       for (const h of await loadHandlers(handlersDir.dir)) queue.connect(h);
     }
     return queue;
