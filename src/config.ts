@@ -14,8 +14,11 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** The longest backoff delay, a year: beyond it a retry is never in practice, and run times head for what a Date holds. */
 export const MAX_BACKOFF_MS = 365 * 86_400_000;
 
+/** The embedded default's file, relative to the working directory; its folder is created on first use. */
+export const DEFAULT_SQLITE_FILE = 'var/signalq.sqlite';
+
 /** The embedded default when `SIGNALQ_DB` is unset. */
-export const DEFAULT_DB_URL = 'sqlite:var/signalq.sqlite';
+export const DEFAULT_DB_URL = `sqlite:${DEFAULT_SQLITE_FILE}`;
 
 /** Where the queue lives. `url` holds the password: print `display`, which shows it as `***`. */
 export type DatabaseTarget =

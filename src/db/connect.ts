@@ -2,7 +2,7 @@
  * Opens the database: a knex instance for MySQL/MariaDB or embedded SQLite, checked for what signalq needs.
  */
 import knexFactory, { type Knex } from 'knex';
-import { DatabaseError } from '../errors.ts';
+import { DatabaseError, UsageError } from '../errors.ts';
 import type { DatabaseTarget } from '../config.ts';
 import { dialectNamed } from './dialect.ts';
 
@@ -43,12 +43,13 @@ export function describeConnectionError(target: DatabaseTarget, err: unknown): s
 export async function openDatabase(target: DatabaseTarget): Promise<Knex> {
   let knex: Knex | undefined;
   try {
-    knex = knexFactory(knexConfig(target)); // for SQLite this creates the file's folder, which can fail
+    knex = knexFactory(knexConfig(target)); // for SQLite this checks (or, for the default, creates) the file's folder
     await dialectNamed(target.dialect).checkServer(knex);
     return knex;
   } catch (err) {
     await knex?.destroy().catch(() => {});
-    if (err instanceof DatabaseError) throw err;
+    // A path to correct (a SQLite folder that does not exist) is the caller's to fix, not the database's.
+    if (err instanceof DatabaseError || err instanceof UsageError) throw err;
     throw new DatabaseError(describeConnectionError(target, err), { cause: err });
   }
 }

@@ -391,3 +391,21 @@ describe.each(DIALECTS)('signalq command line on %s', (dialect) => {
     expect(await cli('retry', String(failing.id))).toMatchObject({ id: failing.id, status: 'pending', trials: 0, results: { ok: { ok: true } } });
   });
 });
+
+describe('signalq and SQLite paths', () => {
+  it('a path whose folder does not exist: exit 2, one line naming the path and what to do, nothing created', async () => {
+    const missing = join(tempDir(), 'no', 'such');
+    const url = `sqlite:${missing}/x.sqlite`;
+    const r = await runCli(['stats', '--db', url]);
+    expectOneLineError(r, 2, new RegExp(`the folder of the SQLite database ${url.replace(/[.]/g, '\\.')} does not exist \\(${missing}\\); create it \\(mkdir -p ${missing}\\)`));
+    expect(existsSync(join(missing, '..'))).toBe(false);
+  });
+
+  it('the default (no --db, no SIGNALQ_DB) still creates var/ in the working directory', async () => {
+    const cwd = tempDir();
+    const r = await runCli(['stats', '--json'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).total).toBe(0);
+    expect(existsSync(join(cwd, 'var', 'signalq.sqlite'))).toBe(true);
+  });
+});

@@ -2,10 +2,11 @@
  * Embedded SQLite: hot-path statements through prepared statements kept per connection, the claim as one
  * UPDATE ... RETURNING, and keyed inserts that skip held keys with ON CONFLICT DO NOTHING.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Knex } from 'knex';
-import type { DatabaseTarget } from '../../config.ts';
+import { DEFAULT_SQLITE_FILE, type DatabaseTarget } from '../../config.ts';
+import { UsageError } from '../../errors.ts';
 import type { Dialect } from '../dialect.ts';
 import { ITEM_COLUMNS_SQL, type ItemRow } from '../rows.ts';
 import { claimOrder, pickIds } from '../sql/pickRunnable.ts';
@@ -42,11 +43,27 @@ async function runSqlitePrepared(db: Knex | Knex.Transaction, sql: string, bindi
   }
 }
 
+/**
+ * The default file's folder (`var/`) is created; any other path's folder must exist. Creating it would turn a
+ * misspelt path into a new empty database that reports zero items instead of an error.
+ */
+function ensureFolder(target: SqliteTarget): void {
+  const folder = dirname(target.filename);
+  if (existsSync(folder)) return;
+  if (resolve(target.filename) === resolve(DEFAULT_SQLITE_FILE)) {
+    mkdirSync(folder, { recursive: true });
+    return;
+  }
+  throw new UsageError(
+    `the folder of the SQLite database ${target.display} does not exist (${resolve(folder)}); create it (mkdir -p ${folder}) or correct the path in --db / SIGNALQ_DB`,
+  );
+}
+
 export const sqlite: Dialect = {
   name: 'sqlite',
 
   knexConfig(target: SqliteTarget): Knex.Config {
-    if (target.filename !== ':memory:') mkdirSync(dirname(target.filename), { recursive: true });
+    if (target.filename !== ':memory:') ensureFolder(target);
     return {
       client: 'better-sqlite3',
       connection: { filename: target.filename },
