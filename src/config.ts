@@ -110,6 +110,12 @@ export interface QueueOptions {
   settleDelayMs?: number;
   /** `host:pid` recorded as the owner of claimed items. Default: this host and process. */
   owner?: string;
+  /**
+   * Create or update the tables before the queue's first read or write (the migrations in `migrations/`, safe when
+   * many processes start at once). Default true. With false the queue only checks once that its table exists, and
+   * refuses to work, saying what to run, when it does not: for teams whose deploy runs the migrations itself.
+   */
+  migrate?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<QueueOptions, 'db'>>;
@@ -128,7 +134,9 @@ export function resolveOptions(opts: QueueOptions, owner: string): ResolvedOptio
     pollIntervalMs: opts.pollIntervalMs ?? 10,
     settleDelayMs: opts.settleDelayMs ?? 5,
     owner: opts.owner ?? owner,
+    migrate: opts.migrate ?? true,
   };
+  if (typeof o.migrate !== 'boolean') throw new UsageError(`option migrate=${JSON.stringify(o.migrate)} must be true or false`);
   const positive: (keyof ResolvedOptions)[] = ['batchSize', 'concurrency', 'leaseMs', 'maxTrials', 'handlerTimeoutMs', 'maxPayloadBytes'];
   for (const k of positive) {
     const v = o[k] as number;

@@ -69,9 +69,15 @@ function parseHandlers(text: string): Record<string, string[] | '*'> {
 }
 
 export class Admin {
-  constructor(private readonly knex: Knex, private readonly clock: ServerClock) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly clock: ServerClock,
+    /** Resolves once the tables exist (the queue creates or checks them before its first read). */
+    private readonly tablesReady: () => Promise<void> = async () => {},
+  ) {}
 
   async stats(): Promise<QueueStats> {
+    await this.tablesReady();
     const rows = await countByTypeAndStatus(this.knex);
     const counts = Object.fromEntries(ITEM_STATUSES.map((s) => [s, 0])) as Record<ItemStatus, number>;
     const byType = new Map<string, Partial<Record<ItemStatus, number>>>();
@@ -102,12 +108,14 @@ export class Admin {
     }
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`limit ${limit} is invalid; use a whole number from 1 to 100000`);
+    await this.tablesReady();
     const rows = await listItemRows(this.knex, { status: status as ItemStatus | undefined, type: filter.type, limit });
     return rows.map((r) => itemFromRow(r, true));
   }
 
   /** One item, or undefined. */
   async get(id: number): Promise<Item | undefined> {
+    await this.tablesReady();
     const row = await getItemRow(this.knex, id);
     return row ? itemFromRow(row, true) : undefined;
   }
@@ -117,6 +125,7 @@ export class Admin {
    * failed run again. Throws a `UsageError` when there is no such item or it is not in `error`.
    */
   async retry(id: number): Promise<Item> {
+    await this.tablesReady();
     const outcome = await retryErroredItem(this.knex, id, this.clock.now());
     if (outcome === 'retried') return (await this.get(id))!;
     if (outcome !== 'not-error') {
@@ -132,6 +141,7 @@ export class Admin {
    * `alive: false` once unseen for 15 s, until the next worker that starts deletes rows unseen for ten minutes.
    */
   async workers(): Promise<WorkerInfo[]> {
+    await this.tablesReady();
     const liveSince = this.clock.now() - WORKER_LIVE_MS;
     return (await listWorkers(this.knex)).map((w) => ({
       id: w.id,
@@ -150,6 +160,7 @@ export class Admin {
    * unfinished item holds are left in `error` and counted in `skipped`.
    */
   async retryAll(type?: string): Promise<{ retried: number; skipped: number }> {
+    await this.tablesReady();
     let retried = 0;
     let skipped = 0;
     for (let after = 0; ; ) {
@@ -164,8 +175,9 @@ export class Admin {
   }
 
   /** Deletes `done` items finished more than `olderThanMs` ago. Returns how many. */
-  purgeDone(olderThanMs: number): Promise<number> {
+  async purgeDone(olderThanMs: number): Promise<number> {
     if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw new UsageError(`age ${olderThanMs} ms is invalid; use a duration of at least 0`);
+    await this.tablesReady();
     return purgeDoneItems(this.knex, this.clock.now() - olderThanMs);
   }
 }

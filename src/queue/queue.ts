@@ -5,7 +5,6 @@ import { hostname } from 'node:os';
 import type { Knex } from 'knex';
 import { parseDatabaseUrl, resolveOptions, type DatabaseTarget, type QueueOptions, type ResolvedOptions } from '../config.ts';
 import { openDatabase } from '../db/connect.ts';
-import { migrateToLatest } from '../db/migrate.ts';
 import { insertItem, insertItems } from '../db/sql/insertItems.ts';
 import { Signals, type EventName, type SignalqEvents } from '../signals.ts';
 import type { Handler, TypeMap } from '../types.ts';
@@ -13,6 +12,7 @@ import { UsageError } from '../errors.ts';
 import { ServerClock } from './clock.ts';
 import { buildRow, type EnqueueManyItem, type EnqueueOptions } from './enqueue.ts';
 import { HandlerRegistry } from './handlers.ts';
+import { Tables } from './tables.ts';
 import { Processor } from './processor.ts';
 import { emptyTally, type BatchSummary } from './batch.ts';
 import { WorkLoop, type WorkTotals } from '../worker/work-loop.ts';
@@ -40,7 +40,7 @@ export type TypedEnqueueItem<T extends TypeMap> = { [K in keyof T & string]: Enq
 /**
  * Opens a queue on the database `options.db` (default: `SIGNALQ_DB`, else `sqlite:var/signalq.sqlite`).
  * `T` maps item types to payload types, so a wrong payload is a compile error.
- * Call `migrate()` once (or run `signalq migrate`) before the first use of a new database.
+ * The tables are created or updated before the queue's first read or write (`migrate: false` turns that off).
  */
 export async function createQueue<T extends TypeMap = Record<string, unknown>>(options: QueueOptions = {}): Promise<Queue<T>> {
   const target = parseDatabaseUrl(options.db);
@@ -60,6 +60,7 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   private readonly notifier: WakeNotifier;
   private processor: Processor | null = null;
   private loop: WorkLoop | null = null;
+  private readonly tables: Tables;
 
   constructor(
     /** The knex instance the queue uses; app code may share it for its own transactions. */
@@ -69,16 +70,21 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   ) {
     this.clock = new ServerClock(knex);
     this.registry = new HandlerRegistry(this.signals, knex, options.handlerTimeoutMs);
-    this.admin = new Admin(knex, this.clock);
+    this.tables = new Tables(knex, target, options.migrate);
+    this.admin = new Admin(knex, this.clock, () => this.tables.ensure());
     // Once an enqueue has committed, wake the workers on this host (a worker in this process is woken directly).
     this.notifier = new WakeNotifier(knex, hostname(), () => this.clock.now());
     this.signals.on('itemEnqueued', (e) => e.created && this.notifier.notify());
     this.signals.on('itemsEnqueued', (e) => e.count > 0 && this.notifier.notify());
   }
 
-  /** Applies pending migrations. Returns their names. */
+  /**
+   * Applies pending migrations and returns their names (the ones `npx knex migrate:latest` applies). The queue
+   * does this itself before its first read or write unless created with `migrate: false`; call it to have the
+   * tables before anything else happens (at start-up, say).
+   */
   migrate(): Promise<string[]> {
-    return migrateToLatest(this.knex);
+    return this.tables.migrateNow();
   }
 
   /**
@@ -88,6 +94,7 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
    */
   async enqueue<K extends keyof T & string>(type: K, payload: T[K], options: EnqueueOptions = {}): Promise<EnqueueResult> {
     const row = buildRow(type, payload, options, this.clock.now(), this.options);
+    if (!this.tables.ready) await (options.trx ? this.tables.ensureIn(options.trx) : this.tables.ensure());
     const result = await insertItem(options.trx ?? this.knex, row);
     const announce = () => this.signals.emit('itemEnqueued', { id: result.id, type, created: result.created });
     if (options.trx) options.trx.executionPromise.then(announce, () => {});
@@ -115,6 +122,7 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
       const { type, payload, ...o } = it as EnqueueManyItem;
       return buildRow(type, payload, o, now, this.options, label);
     });
+    if (!this.tables.ready && rows.length) await (options.trx ? this.tables.ensureIn(options.trx) : this.tables.ensure());
     const inserted = rows.length ? await insertItems(options.trx ?? this.knex, rows) : 0;
     const announce = () => this.signals.emit('itemsEnqueued', { count: inserted, types: [...new Set(rows.map((r) => r.type))] });
     if (options.trx) options.trx.executionPromise.then(announce, () => {});
@@ -151,6 +159,7 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   async process({ limit = this.options.batchSize }: { limit?: number } = {}): Promise<BatchSummary> {
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`limit ${limit} is invalid; use a whole number of at least 1`);
     const p = this.getProcessor();
+    await this.tables.ensure();
     await this.clock.syncIfStale();
     await p.leases.expire();
     const batch = await p.claimAndDispatch(limit);
@@ -167,11 +176,13 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   work({ untilEmpty = false }: { untilEmpty?: boolean } = {}): Promise<WorkTotals> {
     if (this.loop) throw new UsageError('this queue is already working; call work() once');
     const p = this.getProcessor();
-    this.loop = new WorkLoop({
+    const loop = (this.loop = new WorkLoop({
       knex: this.knex, signals: this.signals, processor: p, registry: this.registry, clock: this.clock,
       batchSize: this.options.batchSize, pollIntervalMs: this.options.pollIntervalMs, leaseMs: this.options.leaseMs, untilEmpty,
-    });
-    return this.loop.run().finally(() => (this.loop = null));
+    }));
+    return this.tables.ensure()
+      .then(() => loop.run())
+      .finally(() => (this.loop = null));
   }
 
   /**
