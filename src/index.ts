@@ -2,18 +2,22 @@
  * signalq's public API.
  */
 export { createQueue, Queue, type EnqueueResult, type EnqueueManyResult, type TypedEnqueueItem } from './queue/queue.ts';
+export { defineHandlers, type HandlerTypes } from './queue/typed-handlers.ts';
 export type { EnqueueOptions, EnqueueManyItem } from './queue/enqueue.ts';
 export type { BatchSummary, Tally } from './queue/batch.ts';
 export type { WorkTotals } from './worker/work-loop.ts';
-export type { QueueStats } from './admin/admin.ts';
+export type { QueueStats, WorkerInfo } from './admin/admin.ts';
 export { loadHandlers } from './queue/load-handlers.ts';
 export { parseDatabaseUrl, type QueueOptions } from './config.ts';
 export { UsageError, PermanentError, RetryLaterError, LockBusyError, DatabaseError, HandlerTimeoutError } from './errors.ts';
-export type { SignalqEvents, ProcessItemSignal } from './signals.ts';
+export type { SignalqEvents, QueueEvents, ProcessItemSignal } from './signals.ts';
 export * from './types.ts';
 import type { Handler } from './types.ts';
 
-/** Types a handler's payload: `export default defineHandler<{ url: string }>({ name, types, handle })`. */
+/**
+ * Types a handler's payload: `export default defineHandler<{ url: string }>({ name, types, handle })`. Its types are
+ * not checked against an item map; `defineHandlers<Items>()` and `queue.handle` check both.
+ */
 export function defineHandler<P = unknown>(handler: Handler<P>): Handler<P> {
   return handler;
 }

@@ -3,7 +3,7 @@
  * lifecycle events app code can listen to.
  */
 import mittModule, { type Emitter } from 'mitt';
-import type { HandlerOutcome, Item, Results } from './types.ts';
+import type { HandlerOutcome, Item, ItemOf, Results, TypeMap } from './types.ts';
 import type { BatchSummary } from './queue/batch.ts';
 
 /**
@@ -55,6 +55,22 @@ export type SignalqEvents = {
 };
 
 export type EventName = keyof SignalqEvents;
+
+/**
+ * The events as a queue typed with the item map `T` delivers them (`queue.on`): the items they carry are the map's
+ * items (`ItemOf<T>`, narrowed by checking `item.type`), and enqueue events name the map's types. This holds when
+ * the queue's handlers take only the map's types, as `queue.handle` ensures; a handler for `'*'` or one added with
+ * `connect()` for types outside the map brings items the map does not describe. `processItem` carries `Item`.
+ */
+export type QueueEvents<T extends TypeMap> = {
+  [E in EventName]: E extends 'itemEnqueued'
+    ? Omit<SignalqEvents[E], 'type'> & { type: keyof T & string }
+    : E extends 'itemsEnqueued'
+      ? Omit<SignalqEvents[E], 'types'> & { types: (keyof T & string)[] }
+      : E extends 'itemDone' | 'itemRetry' | 'itemError' | 'handlerFailed'
+        ? Omit<SignalqEvents[E], 'item'> & { item: ItemOf<T> }
+        : SignalqEvents[E];
+};
 
 // mitt's typings describe a CommonJS default export while Node loads its ES module: accept either shape.
 const mitt = ((mittModule as any).default ?? mittModule) as typeof mittModule.default;

@@ -47,11 +47,14 @@ export interface HandlerOutcome {
 /** Handler name -> its last outcome. */
 export type Results = Record<string, HandlerResult>;
 
-/** A queue item as app code, handlers and the CLI's `--json` see it. */
-export interface Item<P = unknown> {
+/**
+ * A queue item as app code, handlers and the CLI's `--json` see it. `P` is its payload type and `K` its type name;
+ * see `ItemOf` for the items of an item map.
+ */
+export interface Item<P = unknown, K extends string = string> {
   id: number;
   /** 1-50 characters of letters, digits, `_ . : -`. */
-  type: string;
+  type: K;
   payload: P;
   status: ItemStatus;
   /** How many times the item has been tried. */
@@ -77,6 +80,13 @@ export interface Item<P = unknown> {
 /** Maps item type names to their payload types, so a wrong payload is a compile error. */
 export type TypeMap = Record<string, unknown>;
 
+/**
+ * The items of the map `T` whose type is one of `K` (default: every type of the map), as a union discriminated by
+ * `type`: checking `item.type` narrows `item.payload`. On an untyped queue (`Record<string, unknown>`) it is
+ * `Item<unknown>`.
+ */
+export type ItemOf<T extends TypeMap, K extends keyof T & string = keyof T & string> = { [N in K]: Item<T[N], N> }[K];
+
 /** What a handler receives besides the item. */
 export interface HandlerContext {
   /** This run's number for this handler on this item (1 on the first run). */
@@ -90,6 +100,19 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** The queue's knex instance, for handlers that write to the app's own tables in the same database. */
   knex: Knex;
+}
+
+/**
+ * A handler as `queue.handle(types, handler)` and `defineHandlers<Items>()` take it: its item types come from the
+ * first argument, so `handle` receives the item map's items of those types (`I`).
+ */
+export interface TypedHandler<I extends Item<any> = Item> {
+  /** Its key in each item's `results`; unique among connected handlers. */
+  name: string;
+  /** Returning means success; throwing means failure (throw `PermanentError` to skip the remaining trials). */
+  handle(item: I, ctx: HandlerContext): Promise<unknown> | unknown;
+  /** Milliseconds before a run counts as failed. Default: the queue's `handlerTimeoutMs` (5 minutes). */
+  timeoutMs?: number;
 }
 
 /**

@@ -6,13 +6,14 @@ import type { Knex } from 'knex';
 import { parseDatabaseUrl, resolveOptions, type DatabaseTarget, type QueueOptions, type ResolvedOptions } from '../config.ts';
 import { openDatabase } from '../db/connect.ts';
 import { insertItem, insertItems } from '../db/sql/insertItems.ts';
-import { Signals, type EventName, type SignalqEvents } from '../signals.ts';
-import type { Handler, TypeMap } from '../types.ts';
+import { Signals, type EventName, type QueueEvents } from '../signals.ts';
+import type { Handler, Item, ItemOf, TypeMap, TypedHandler } from '../types.ts';
 import { UsageError } from '../errors.ts';
 import { ServerClock } from './clock.ts';
 import { buildRow, type EnqueueManyItem, type EnqueueOptions } from './enqueue.ts';
 import { HandlerRegistry } from './handlers.ts';
 import { Tables } from './tables.ts';
+import { toHandler, type HandlerTypes } from './typed-handlers.ts';
 import { Processor } from './processor.ts';
 import { emptyTally, type BatchSummary } from './batch.ts';
 import { WorkLoop, type WorkTotals } from '../worker/work-loop.ts';
@@ -34,12 +35,15 @@ export interface EnqueueManyResult {
   skipped: number;
 }
 
-/** A typed `enqueueMany` entry: `type` picks the payload type from the map. */
+/**
+ * A typed `enqueueMany` entry: `type` picks the payload type from the map. Build one with `queue.item(type,
+ * payload)`, which keeps `type` a literal where an object literal in a variable would widen it to `string`.
+ */
 export type TypedEnqueueItem<T extends TypeMap> = { [K in keyof T & string]: EnqueueManyItem<K, T[K]> }[keyof T & string];
 
 /**
  * Opens a queue on the database `options.db` (default: `SIGNALQ_DB`, else `sqlite:var/signalq.sqlite`).
- * `T` maps item types to payload types, so a wrong payload is a compile error.
+ * `T` maps item types to payload types, so a misspelt type or a wrong payload is a compile error.
  * The tables are created or updated before the queue's first read or write (`migrate: false` turns that off).
  */
 export async function createQueue<T extends TypeMap = Record<string, unknown>>(options: QueueOptions = {}): Promise<Queue<T>> {
@@ -52,6 +56,7 @@ export async function createQueue<T extends TypeMap = Record<string, unknown>>(o
 }
 
 export class Queue<T extends TypeMap = Record<string, unknown>> {
+  /** The signal bus, untyped by the item map (`on` is its typed face). */
   readonly signals = new Signals();
   readonly clock: ServerClock;
   readonly registry: HandlerRegistry;
@@ -103,8 +108,18 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   }
 
   /**
+   * One item for `enqueueMany`, typed by the map: `queue.enqueueMany(rows.map((r) => queue.item('audit', r)))`.
+   * Writes nothing; checks nothing until `enqueueMany` (which names the item's index in a refusal).
+   */
+  item<K extends keyof T & string>(type: K, payload: T[K], options: Omit<EnqueueOptions, 'trx'> = {}): EnqueueManyItem<K, T[K]> {
+    return { ...options, type, payload };
+  }
+
+  /**
    * Adds many items in batched statements (up to 500 rows or 2 MiB of payloads each), all or nothing: one bad
    * item refuses the whole call, naming its index. With `{ trx }` they are written in the app's transaction.
+   * On a typed queue build the items with `queue.item(type, payload)` (or write them inline in the call): an
+   * object literal kept in a variable first has its `type` widened to `string`, which the map cannot check.
    */
   async enqueueMany(
     items: TypedEnqueueItem<T>[],
@@ -135,20 +150,41 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
     return this.registry.handlers.map((h) => h.name);
   }
 
-  /** Connects a handler to the `processItem` signal. Refuses a name already connected. */
+  /**
+   * Connects a handler for item types of the map: `queue.handle('mail.send', { name: 'mailer', handle(item, ctx)
+   * {} })`, where `item.payload` has the map's payload type; with several types (`['a', 'b']`) the item is a union
+   * that `item.type` narrows; `'*'` takes every type (its items are `Item<unknown>`). A type outside the map or a
+   * `handle` expecting another payload is a compile error. Refuses (a `UsageError`) a name already connected.
+   */
+  handle<K extends keyof T & string>(types: HandlerTypes<K>, handler: TypedHandler<ItemOf<T, K>>): this;
+  handle(types: '*', handler: TypedHandler<Item>): this;
+  handle(types: HandlerTypes<string> | '*', handler: TypedHandler<any>): this {
+    return this.connect(toHandler(types, handler));
+  }
+
+  /**
+   * Connects a handler `{ name, types, handle }` to the `processItem` signal, as handler modules export them. Its
+   * types and payload are not checked against the item map: on a typed queue prefer `handle`. Refuses a name
+   * already connected.
+   */
   connect(handler: Handler): this {
     this.registry.connect(handler);
     return this;
   }
 
-  /** Listens to a lifecycle event; see `SignalqEvents`. A listener that throws is reported, never fatal. */
-  on<K extends EventName>(type: K, listener: (event: SignalqEvents[K]) => unknown): this {
-    this.signals.on(type, listener);
+  /**
+   * Listens to a lifecycle event; see `SignalqEvents`. On a typed queue the items events carry are the map's
+   * (`QueueEvents`): `queue.on('itemDone', ({ item }) => item.type === 'mail.send' && item.payload.to)`.
+   * A listener that throws is reported as `listenerError`, never fatal.
+   */
+  on<K extends EventName>(type: K, listener: (event: QueueEvents<T>[K]) => unknown): this {
+    this.signals.on(type, listener as (event: unknown) => unknown);
     return this;
   }
 
-  off<K extends EventName>(type: K, listener: (event: SignalqEvents[K]) => unknown): this {
-    this.signals.off(type, listener);
+  /** Removes a listener added with `on`. */
+  off<K extends EventName>(type: K, listener: (event: QueueEvents<T>[K]) => unknown): this {
+    this.signals.off(type, listener as (event: unknown) => unknown);
     return this;
   }
 
