@@ -1,7 +1,8 @@
 /**
  * What operators read and steer, for the CLI and the dashboard alike: counts, listings, one item, retry of a
- * failed item, purge of old ones, and the running workers. Which handlers exist is what the live workers
- * recorded in the workers table, not what this process has connected (a dashboard connects none).
+ * failed item, deletion of one that is not running, purge of old ones, and the running workers. Which handlers
+ * exist is what the live workers recorded in the workers table, not what this process has connected (a dashboard
+ * connects none).
  */
 import type { Knex } from 'knex';
 import { countByTypeAndStatus } from '../db/sql/countByTypeAndStatus.ts';
@@ -10,6 +11,7 @@ import { getItemRow } from '../db/sql/getItemRow.ts';
 import { listItemRows } from '../db/sql/listItemRows.ts';
 import { oldestRunnableDue } from '../db/sql/oldestRunnableDue.ts';
 import { purgeDoneItems } from '../db/sql/purgeDoneItems.ts';
+import { deleteItem } from '../db/sql/deleteItem.ts';
 import { retryErroredItem } from '../db/sql/retryErroredItem.ts';
 import { itemFromRow } from '../db/rows.ts';
 import { ITEM_STATUSES, type Item, type ItemStatus } from '../types.ts';
@@ -68,6 +70,9 @@ function parseHandlers(text: string): Record<string, string[] | '*'> {
   }
 }
 
+/** How often `delete` reads again an item whose status changed between its read and its delete. */
+const DELETE_ATTEMPTS = 5;
+
 export class Admin {
   constructor(
     private readonly knex: Knex,
@@ -113,8 +118,9 @@ export class Admin {
     return rows.map((r) => itemFromRow(r, true));
   }
 
-  /** One item, or undefined. */
+  /** One item, or undefined when there is none with this id. */
   async get(id: number): Promise<Item | undefined> {
+    checkId(id);
     await this.tablesReady();
     const row = await getItemRow(this.knex, id);
     return row ? itemFromRow(row, true) : undefined;
@@ -125,6 +131,7 @@ export class Admin {
    * failed run again. Throws a `UsageError` when there is no such item or it is not in `error`.
    */
   async retry(id: number): Promise<Item> {
+    checkId(id);
     await this.tablesReady();
     const outcome = await retryErroredItem(this.knex, id, this.clock.now());
     if (outcome === 'retried') return (await this.get(id))!;
@@ -134,6 +141,30 @@ export class Admin {
     const item = await this.get(id);
     if (!item) throw new UsageError(`no item with id ${id}`);
     throw new UsageError(`item ${id} is ${item.status}, not error; only items in error can be retried`);
+  }
+
+  /**
+   * Deletes an item that is not running (pending, need_retry, done, error or canceled): one of a type no handler
+   * will ever take, say. Returns the item as it was. Throws a `UsageError` when there is no such item, and when it
+   * is `in_progress` (naming the processor that holds it and its lease): a running item's worker would write its
+   * outcome to nothing, and its handlers' side effects would go unrecorded.
+   */
+  async delete(id: number): Promise<Item> {
+    checkId(id);
+    await this.tablesReady();
+    for (let attempt = 0; attempt < DELETE_ATTEMPTS; attempt++) {
+      const item = await this.get(id);
+      if (!item) throw new UsageError(`no item with id ${id}`);
+      if (item.status === 'in_progress') {
+        const lease = item.leaseUntil && !Number.isNaN(item.leaseUntil.getTime()) ? ` with a lease until ${item.leaseUntil.toISOString()}` : '';
+        throw new UsageError(
+          `item ${id} is in_progress, held by ${item.owner ?? 'an unknown processor'}${lease}; wait until it is settled and delete it then (if that processor is gone, the item is taken back once its lease runs out)`,
+        );
+      }
+      // Deleted only if still in the status just read: an item claimed meanwhile is read again and refused.
+      if (await deleteItem(this.knex, id, item.status)) return item;
+    }
+    throw new UsageError(`item ${id} changed status ${DELETE_ATTEMPTS} times while being deleted; try again`);
   }
 
   /**
@@ -180,4 +211,9 @@ export class Admin {
     await this.tablesReady();
     return purgeDoneItems(this.knex, this.clock.now() - olderThanMs);
   }
+}
+
+/** Refuses an id no item can have, naming it (a NaN from a parsed route would otherwise match nothing silently). */
+function checkId(id: number): void {
+  if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`item id ${JSON.stringify(id)} is invalid; use a whole number of at least 1`);
 }

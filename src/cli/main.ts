@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DatabaseError, LockBusyError, UsageError, messageOf } from '../errors.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
 import { migrateCommand, processCommand, workCommand } from './commands/run.ts';
-import { listCommand, purgeCommand, retryCommand, showCommand, statsCommand, workersCommand } from './commands/inspect.ts';
+import { deleteCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand, workersCommand } from './commands/inspect.ts';
 
 /** Builds the command table (a fresh one per run: commander keeps parsed state on it). */
 function buildProgram(): Command {
@@ -66,6 +66,9 @@ function buildProgram(): Command {
   program.command('retry').description('put an error item back to pending (only its failed handlers run again)').argument('[id]').addOption(jsonOption())
     .option('--all', 'every error item (with --type T: of that type)').option('--type <type>', 'with --all: only items of this type')
     .action((id, _o, cmd) => retryCommand(id, globals(cmd)));
+
+  program.command('delete').description('delete an item that is not running (one of a misspelt type, say)').argument('<id>').addOption(jsonOption())
+    .action((id, _o, cmd) => deleteCommand(id, globals(cmd)));
 
   program.command('workers').description('list running workers: host, PID, handlers, last seen').addOption(jsonOption())
     .action((_o, cmd) => workersCommand(globals(cmd)));

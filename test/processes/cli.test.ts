@@ -392,6 +392,35 @@ describe.each(DIALECTS)('signalq command line on %s', (dialect) => {
   });
 });
 
+describe.each(DIALECTS)('signalq delete on %s', (dialect) => {
+  it('deletes an item that is not running (text and --json); refuses a missing or in_progress one with exit 2 and one line', async () => {
+    const { db, q } = await fresh(dialect);
+    const typo = await q.enqueue('mial.send', { to: 'ada' });
+    const other = await q.enqueue('mail.send', { to: 'grace' });
+    const held = await q.enqueue('mail.send', { to: 'bob' });
+    // A claim by a worker elsewhere: status, owner and lease as a claim writes them.
+    const leaseUntil = Date.now() + 60_000;
+    await q.knex('signalq_items').where({ id: held.id }).update({ status: 'in_progress', owner: 'worker-7:4242', lease_until: leaseUntil });
+
+    const text = await runCli(['delete', String(typo.id), '--db', db]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toBe(`deleted item ${typo.id} (mial.send, pending)\n`);
+    const json = await runCli(['delete', String(other.id), '--json', '--db', db]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id: other.id, type: 'mail.send', status: 'pending', payload: { to: 'grace' } });
+
+    const [missing, running, badId] = await Promise.all([
+      runCli(['delete', String(typo.id), '--db', db]),
+      runCli(['delete', String(held.id), '--json', '--db', db]),
+      runCli(['delete', 'seven', '--db', db]),
+    ]);
+    expectOneLineError(missing, 2, new RegExp(`no item with id ${typo.id}$`, 'm'));
+    expectOneLineError(running, 2, new RegExp(`item ${held.id} is in_progress, held by worker-7:4242 with a lease until ${new Date(leaseUntil).toISOString().replace(/[.]/g, '\\.')}; wait until it is settled`));
+    expectOneLineError(badId, 2, /item id "seven" is invalid/);
+    expect((await q.admin.list()).map((i) => i.id)).toEqual([held.id]);
+  });
+});
+
 describe('signalq and SQLite paths', () => {
   it('a path whose folder does not exist: exit 2, one line naming the path and what to do, nothing created', async () => {
     const missing = join(tempDir(), 'no', 'such');

@@ -1,5 +1,5 @@
 /**
- * `signalq stats`, `list`, `show ID`, `retry ID`, `purge --done-older-than 7d`.
+ * `signalq stats`, `list`, `show ID`, `retry ID`, `delete ID`, `purge --done-older-than 7d`.
  */
 import { UsageError } from '../../errors.ts';
 import type { Queue } from '../../queue/queue.ts';
@@ -64,6 +64,14 @@ export function retryCommand(idText: string | undefined, f: JsonFlag & { all?: b
     const item = await q.admin.retry(id);
     const failed = Object.entries(item.results).filter(([, r]) => !r.ok).map(([n]) => n);
     output(!!f.json, item, () => `item ${id} is pending again${failed.length ? `; will run ${failed.join(', ')} (the others already succeeded)` : ''}`);
+  });
+}
+
+export function deleteCommand(idText: string, f: JsonFlag) {
+  const id = parseId(idText);
+  return withQueue(f, async (q) => {
+    const item = await q.admin.delete(id);
+    output(!!f.json, item, () => `deleted item ${id} (${item.type}, ${item.status})`);
   });
 }
 
