@@ -65,7 +65,10 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   private readonly notifier: WakeNotifier;
   private processor: Processor | null = null;
   private loop: WorkLoop | null = null;
+  /** What `work()` returned, while it runs (what a shutdown waits for). */
+  private working: Promise<WorkTotals> | null = null;
   private readonly tables: Tables;
+  private closing: Promise<void> | null = null;
 
   constructor(
     /** The knex instance the queue uses; app code may share it for its own transactions. */
@@ -216,26 +219,73 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
       knex: this.knex, signals: this.signals, processor: p, registry: this.registry, clock: this.clock,
       batchSize: this.options.batchSize, pollIntervalMs: this.options.pollIntervalMs, leaseMs: this.options.leaseMs, untilEmpty,
     }));
-    return this.tables.ensure()
+    this.working = this.tables.ensure()
       .then(() => loop.run())
-      .finally(() => (this.loop = null));
+      .finally(() => {
+        this.loop = null;
+        this.working = null;
+      });
+    return this.working;
   }
 
   /**
    * Graceful stop: running handlers finish, claimed items not yet started go back to `pending` with no trial
-   * counted, and outcomes are written. `work()` resolves once all that is done.
+   * counted, and outcomes are written. `work()` resolves once all that is done; then call `close()`.
    */
   stop(): void {
     this.processor?.stop();
     this.loop?.poke();
   }
 
-  /** Closes the database connections. Call after `work()` resolved. */
-  async close(): Promise<void> {
-    if (this.processor) await this.processor.writer.drain();
-    await this.notifier.flush();
-    this.notifier.close();
-    await this.knex.destroy();
+  /**
+   * Closes the database connections, once every outcome is written. Call it after `work()` resolved (after
+   * `stop()`); calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      if (this.processor) await this.processor.writer.drain();
+      await this.notifier.flush();
+      this.notifier.close();
+      await this.knex.destroy();
+    })());
+  }
+
+  /**
+   * Graceful shutdown for app code: on the first SIGINT or SIGTERM, `stop()`, wait for `work()` to resolve (running
+   * handlers finish, claimed items not yet started go back to `pending`, outcomes are written), then `close()` and
+   * remove these listeners, so the process ends once nothing else keeps it alive (close your own servers in
+   * `onStopped`). A second signal meanwhile exits at once with code 130: items still in progress come back after
+   * their lease. A failed close sets `process.exitCode` to 1. Returns a function that removes the listeners.
+   */
+  stopOnSignals(options: {
+    /** Default `['SIGINT', 'SIGTERM']`. */
+    signals?: NodeJS.Signals[];
+    /** Called once the queue is closed, with the signal that stopped it. */
+    onStopped?: (signal: NodeJS.Signals) => unknown;
+  } = {}): () => void {
+    const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
+    let stopping = false;
+    const remove = () => {
+      for (const s of signals) process.off(s, onSignal);
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      this.stop();
+      void (async () => {
+        try {
+          await this.working?.catch(() => {});
+          await this.close();
+          await options.onStopped?.(signal);
+        } catch {
+          process.exitCode = 1;
+        } finally {
+          remove();
+        }
+      })();
+    };
+    for (const s of signals) process.on(s, onSignal);
+    return remove;
   }
 
   private getProcessor(): Processor {
