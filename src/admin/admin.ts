@@ -81,6 +81,16 @@ export class Admin {
     private readonly tablesReady: () => Promise<void> = async () => {},
   ) {}
 
+  /**
+   * A function naming, for an item type, the handlers of live workers that take it (sorted; empty: no live
+   * worker takes the type). One read of the workers table.
+   */
+  async liveHandlersByType(): Promise<(type: string) => string[]> {
+    const live = (await this.workers()).filter((w) => w.alive);
+    return (type: string) =>
+      [...new Set(live.flatMap((w) => Object.entries(w.takes).filter(([, t]) => t === '*' || t.includes(type)).map(([name]) => name)))].sort();
+  }
+
   async stats(): Promise<QueueStats> {
     await this.tablesReady();
     const rows = await countByTypeAndStatus(this.knex);
@@ -92,9 +102,7 @@ export class Admin {
       t[r.status] = r.count;
       byType.set(r.type, t);
     }
-    const live = (await this.workers()).filter((w) => w.alive);
-    const handlersOf = (type: string) =>
-      [...new Set(live.flatMap((w) => Object.entries(w.takes).filter(([, t]) => t === '*' || t.includes(type)).map(([name]) => name)))].sort();
+    const handlersOf = await this.liveHandlersByType();
     const types = [...byType.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([type, c]) => {

@@ -438,3 +438,27 @@ describe('signalq and SQLite paths', () => {
     expect(existsSync(join(cwd, 'var', 'signalq.sqlite'))).toBe(true);
   });
 });
+
+describe('signalq list and live workers', () => {
+  it('names the types of waiting items that no live worker takes', async () => {
+    const { db, q } = await fresh('sqlite');
+    await q.enqueue('nobody-takes-this', {});
+    await q.enqueue('job', { n: 1 });
+    const before = await runCli(['list', '--db', db]);
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.stdout).toMatch(/^no live worker takes: job, nobody-takes-this \(their items wait/m);
+    // A live worker whose handlers take `job`: only the other type is named.
+    const worker = startCli(['work', '--handlers', fixtureHandlers('handlers-basic'), '--poll', '1h', '--db', db]);
+    try {
+      await waitFor('the worker to register', async () => (await q.admin.workers()).length === 1, 20_000);
+      await q.enqueue('nobody-takes-this', { second: true });
+      const after = await runCli(['list', '--status', 'pending', '--db', db]);
+      expect(after.stdout).toMatch(/^no live worker takes: nobody-takes-this \(/m);
+      const json = await runCli(['list', '--json', '--db', db]);
+      expect(Array.isArray(JSON.parse(json.stdout))).toBe(true);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.result;
+    }
+  });
+});

@@ -36,7 +36,13 @@ export function listCommand(f: JsonFlag & { status?: string; type?: string; limi
   const limit = f.limit !== undefined ? parseInteger(f.limit, '--limit', 1, 100_000) : 50;
   return withQueue(f, async (q) => {
     const items = await q.admin.list({ status: f.status, type: f.type, limit });
-    output(!!f.json, items, () => (items.length ? items.map(formatItemLine).join('\n') : 'no items'));
+    if (f.json) return output(true, items, () => '');
+    // Unfinished items of a type no live worker takes will wait until one starts: say which types those are.
+    const handlersOf = await q.admin.liveHandlersByType();
+    const waiting = [...new Set(items.filter((i) => ['pending', 'need_retry'].includes(i.status)).map((i) => i.type))].filter((t) => handlersOf(t).length === 0);
+    const lines = items.length ? items.map(formatItemLine) : ['no items'];
+    if (waiting.length) lines.push(`no live worker takes: ${waiting.sort().join(', ')} (their items wait until a worker with a handler for them runs)`);
+    output(false, items, () => lines.join('\n'));
   });
 }
 
