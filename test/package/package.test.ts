@@ -77,23 +77,33 @@ async function waitFor<T>(what: string, check: () => T | undefined | Promise<T |
 
 const versionOf = (name: string) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version as string;
 
-/** The app's TypeScript file: enqueue, process and read, typed by the app's item map. */
-const APP_TS = `import { createQueue, defineHandler, type Item } from 'signalq';
+/**
+ * The app's TypeScript file: enqueue, handle, process and read, typed by the app's item map through the package's
+ * declaration files. Each @ts-expect-error fails the type-check if its line stops being an error.
+ */
+const APP_TS = `import { createQueue, defineHandlers, PermanentError, type Item } from 'signalq';
 
 type Items = { 'mail.send': { to: string; subject: string }; audit: { action: string } };
 
 const queue = await createQueue<Items>({ db: \`sqlite:\${process.argv[2]}\` });
-await queue.migrate();
 const sent: string[] = [];
-queue.connect(defineHandler<Items['mail.send']>({
+queue.handle('mail.send', {
   name: 'mailer',
-  types: ['mail.send'],
-  async handle(item) {
-    sent.push(item.payload.to);
+  async handle(item, ctx) {
+    if (!item.payload.to.includes('@')) throw new PermanentError(\`no address in \${item.payload.to}\`);
+    sent.push(\`\${item.payload.to} \${ctx.idempotencyKey}\`);
   },
-}));
+});
+const handler = defineHandlers<Items>();
+queue.connect(handler('audit', { name: 'auditor', handle: (item) => item.payload.action }));
+
+// @ts-expect-error a misspelt type is a compile error
+queue.handle('mail.sned', { name: 'typo', handle() {} });
+// @ts-expect-error a handler expecting another payload is a compile error
+queue.handle('audit', { name: 'wrong', handle(item: Item<{ url: string }>) { return item.payload.url; } });
 
 const { id } = await queue.enqueue('mail.send', { to: 'ada@example.com', subject: 'Hi' });
+await queue.enqueueMany([{ action: 'login' }].map((p) => queue.item('audit', p)));
 // @ts-expect-error a misspelt type is a compile error
 await queue.enqueue('mail.sned', { to: 'ada@example.com', subject: 'Hi' });
 // @ts-expect-error a payload that does not match its type is a compile error
@@ -111,10 +121,10 @@ await queue.close();
 /** The same in plain JavaScript, printing what it read. */
 const APP_MJS = `import { createQueue, PermanentError } from 'signalq';
 
+// A new database: the queue creates its tables on first use.
 const queue = await createQueue({ db: \`sqlite:\${process.argv[2]}\` });
-await queue.migrate();
 const sent = [];
-queue.connect({ name: 'mailer', types: ['mail.send'], async handle(item) { sent.push(item.payload.to); } });
+queue.handle('mail.send', { name: 'mailer', async handle(item) { sent.push(item.payload.to); } });
 queue.connect({ name: 'strict', types: ['audit'], async handle() { throw new PermanentError('refused'); } });
 
 const mail = await queue.enqueue('mail.send', { to: 'ada@example.com', subject: 'Hi' });
