@@ -1,10 +1,10 @@
 /**
  * Child processes: TypeScript scripts run through tsx, real `signalq work` processes
- * (`node src/cli/bin.mjs work --db URL --handlers DIR`) with a folder of no-op handler modules, and one-shot
+ * (`signalq work --db URL --handlers DIR`, see `cliEntry`) with a folder of no-op handler modules, and one-shot
  * `signalq` commands run to their exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -104,11 +104,20 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs one `signalq` command (`node src/cli/bin.mjs ...args`) to its exit. */
+/**
+ * The `signalq` command as users run it: the built package's bin (dist/, made by `npm run build`, which `npm install`
+ * runs), else the sources through tsx (src/cli/bin.mjs), which pay tsx's start-up on top.
+ */
+export function cliEntry(root: string): string {
+  const built = join(root, 'dist/src/cli/bin.js');
+  return existsSync(built) ? built : join(root, 'src/cli/bin.mjs');
+}
+
+/** Runs one `signalq` command (`node <cliEntry> ...args`) to its exit. */
 export async function runCliCommand(s: Settings, args: string[]): Promise<CliRun> {
   const nodeArgs = s.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`] : [];
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, join(s.root, 'src/cli/bin.mjs'), ...args], { cwd: s.root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, cliEntry(s.root), ...args], { cwd: s.root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const c = collect(child);
   const closed = new Promise((r) => child.once('close', r)); // after 'exit', once the last of its output is read
   const code = await c.exited;
@@ -129,7 +138,7 @@ export class CliWorker {
 
   constructor(s: Settings, dbUrl: string, handlerDir: string, env: Record<string, string> = {}) {
     const nodeArgs = s.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`] : [];
-    const args = [...nodeArgs, join(s.root, 'src/cli/bin.mjs'), 'work', '--db', dbUrl, '--handlers', handlerDir, ...workerFlags(s)];
+    const args = [...nodeArgs, cliEntry(s.root), 'work', '--db', dbUrl, '--handlers', handlerDir, ...workerFlags(s)];
     this.child = spawn(process.execPath, args, { cwd: s.root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.out = collect(this.child);
   }
