@@ -5,8 +5,9 @@
  */
 import { parseDatabaseUrl } from './src/config.ts';
 import { knexConfig } from './src/db/connect.ts';
-import { migrationSource } from './src/db/migrate.ts';
+import { MIGRATIONS_TABLE, migrationSource } from './src/db/migrate.ts';
 
 // `extension` is for `npx knex migrate:make`, which writes into ./migrations (knex's default folder, ours).
-const config = { ...knexConfig(parseDatabaseUrl()), migrations: { migrationSource, extension: 'ts' } };
+// signalq's own migrations table (MIGRATIONS_TABLE), so knex's default one stays the app's.
+const config = { ...knexConfig(parseDatabaseUrl()), migrations: { migrationSource, tableName: MIGRATIONS_TABLE, extension: 'ts' } };
 export default config;

@@ -21,3 +21,4 @@ import type { Handler } from './types.ts';
 export function defineHandler<P = unknown>(handler: Handler<P>): Handler<P> {
   return handler;
 }
+export { migrationSource, MIGRATIONS_TABLE } from './db/migrate.ts';

@@ -40,8 +40,17 @@ export const migrationSource: Knex.MigrationSource<string> = {
   getMigration: (file) => import(pathToFileURL(join(MIGRATIONS_DIR, file)).href),
 };
 
-const CONFIG: Knex.MigratorConfig = { migrationSource };
-const LOCK_TABLE = 'knex_migrations_lock';
+/**
+ * signalq records its migrations in tables of its own, not in knex's default `knex_migrations`: an app that runs
+ * its own knex migrations in the same database would otherwise find signalq's names there ("the migration
+ * directory is corrupt, the following files are missing"), and signalq the app's.
+ */
+export const MIGRATIONS_TABLE = 'signalq_migrations';
+/** knex names the lock table after the migrations table. */
+const LOCK_TABLE = `${MIGRATIONS_TABLE}_lock`;
+/** Where signalq 0.1 recorded its migrations (knex's default, shared with the app's own). */
+const LEGACY_TABLE = 'knex_migrations';
+const CONFIG: Knex.MigratorConfig = { migrationSource, tableName: MIGRATIONS_TABLE };
 /** How long a process waits for another one's migration before giving up, in seconds. */
 const MIGRATION_WAIT_S = 120;
 
@@ -60,6 +69,7 @@ export async function migrateToLatest(knex: Knex): Promise<string[]> {
       throw new DatabaseError(`another process has been migrating this database for over ${MIGRATION_WAIT_S} s; wait for it, or look for a stuck migration in SHOW PROCESSLIST`);
     }
     try {
+      await adoptLegacyRecords(knex);
       await removeDuplicateLockRows(knex);
       await freeKilledLock(knex);
       return await applyPending(knex);
@@ -71,7 +81,7 @@ export async function migrateToLatest(knex: Knex): Promise<string[]> {
 
 /** True when every migration is applied: read without creating knex's tables (which only a migration may do). */
 async function isUpToDate(knex: Knex): Promise<boolean> {
-  if (!(await knex.schema.hasTable('knex_migrations')) || !(await knex.schema.hasTable(LOCK_TABLE))) return false;
+  if (!(await knex.schema.hasTable(MIGRATIONS_TABLE)) || !(await knex.schema.hasTable(LOCK_TABLE))) return false;
   const [, pending] = await knex.migrate.list(CONFIG);
   return pending.length === 0;
 }
@@ -93,6 +103,28 @@ async function freeKilledLock(knex: Knex): Promise<void> {
   if (await knex.schema.hasTable(LOCK_TABLE)) await knex(LOCK_TABLE).update({ is_locked: 0 });
 }
 
+/**
+ * A database migrated by signalq 0.1 has signalq's records in knex's default table: they move to signalq's own
+ * table (once, before it exists), and leave knex's table to the app.
+ */
+async function adoptLegacyRecords(knex: Knex): Promise<void> {
+  if ((await knex.schema.hasTable(MIGRATIONS_TABLE)) || !(await knex.schema.hasTable(LEGACY_TABLE))) return;
+  const ours = new Set((await migrationSource.getMigrations([])).map((f) => migrationSource.getMigrationName(f)));
+  const rows = (await knex(LEGACY_TABLE).select('name', 'batch', 'migration_time')).filter((r: { name: string }) => ours.has(r.name));
+  if (rows.length === 0) return;
+  await knex.transaction(async (trx) => {
+    // The same shape knex gives its migrations table.
+    await trx.schema.createTable(MIGRATIONS_TABLE, (t) => {
+      t.increments('id').primary();
+      t.string('name');
+      t.integer('batch');
+      t.timestamp('migration_time');
+    });
+    await trx(MIGRATIONS_TABLE).insert(rows);
+    await trx(LEGACY_TABLE).whereIn('name', rows.map((r: { name: string }) => r.name)).delete();
+  });
+}
+
 /** How long a SQLite migration waits for another process's, in ms. */
 const SQLITE_MIGRATION_WAIT_MS = 10_000;
 
@@ -101,6 +133,7 @@ async function applyPendingWhenFree(knex: Knex): Promise<string[]> {
   const deadline = Date.now() + SQLITE_MIGRATION_WAIT_MS;
   for (let delay = 20; ; delay = Math.min(500, delay * 2)) {
     try {
+      await adoptLegacyRecords(knex);
       await removeDuplicateLockRows(knex);
       return await applyPending(knex);
     } catch (err) {
@@ -119,7 +152,7 @@ async function applyPending(knex: Knex): Promise<string[]> {
     return applied as string[];
   } catch (err) {
     if (/already locked/i.test((err as Error).message)) {
-      throw new DatabaseError('the migrations table is locked by another migration; if none is running (one was killed), run: npx knex migrate:unlock', { cause: err });
+      throw new DatabaseError(`signalq's migrations table is locked by another migration; if none is running (one was killed), run: npx knex migrate:unlock --migrations-table-name ${MIGRATIONS_TABLE}`, { cause: err });
     }
     throw err;
   }

@@ -20,7 +20,7 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
       expect(results.filter((r) => JSON.parse(r.stdout).applied.length > 0)).toHaveLength(1);
       const q = await createQueue({ db });
       try {
-        expect(await q.knex('knex_migrations_lock').select('is_locked')).toEqual([{ is_locked: 0 }]);
+        expect(await q.knex('signalq_migrations_lock').select('is_locked')).toEqual([{ is_locked: 0 }]);
         expect((await q.enqueue('t', { round })).created).toBe(true);
       } finally {
         await q.close();
@@ -31,14 +31,14 @@ describe.each(DIALECTS)('migrations on %s', (dialect) => {
   it('two lock rows left by racing first uses (an older version) do not block the next migration', async () => {
     const q = await lockTableWith(dialect, [{ is_locked: 0 }, { is_locked: 0 }]);
     expect((await q.migrate()).length).toBeGreaterThan(0);
-    expect(await q.knex('knex_migrations_lock').select('is_locked')).toEqual([{ is_locked: 0 }]);
+    expect(await q.knex('signalq_migrations_lock').select('is_locked')).toEqual([{ is_locked: 0 }]);
   });
 
   it('a lock left set by a killed migration is freed on MySQL (no one else can be migrating); SQLite says what to do', async () => {
     const q = await lockTableWith(dialect, [{ is_locked: 1 }]);
     if (dialect === 'mysql') {
       expect((await q.migrate()).length).toBeGreaterThan(0);
-      expect(await q.knex('knex_migrations_lock').select('is_locked')).toEqual([{ is_locked: 0 }]);
+      expect(await q.knex('signalq_migrations_lock').select('is_locked')).toEqual([{ is_locked: 0 }]);
     } else {
       // SQLite has no server-side lock to prove that no one else is migrating: it waits, then says what to do.
       await expect(q.migrate()).rejects.toThrow(/migrate:unlock/);
@@ -55,10 +55,10 @@ afterEach(async () => {
 async function lockTableWith(dialect: Dialect, rows: { is_locked: number }[]): Promise<Queue> {
   const q = await createQueue({ db: await freshDatabase(dialect) });
   opened.push(q);
-  await q.knex.schema.createTable('knex_migrations_lock', (t) => {
+  await q.knex.schema.createTable('signalq_migrations_lock', (t) => {
     t.increments('index').primary();
     t.integer('is_locked');
   });
-  await q.knex('knex_migrations_lock').insert(rows);
+  await q.knex('signalq_migrations_lock').insert(rows);
   return q;
 }

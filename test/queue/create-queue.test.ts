@@ -28,7 +28,7 @@ async function newQueue(dialect: Dialect, options: QueueOptions = {}): Promise<Q
 }
 
 const hasItemsTable = (q: Queue<any>) => q.knex.schema.hasTable('signalq_items');
-const appliedMigrations = async (q: Queue<any>) => (await q.knex('knex_migrations').select('name')).map((r: { name: string }) => r.name);
+const appliedMigrations = async (q: Queue<any>) => (await q.knex('signalq_migrations').select('name')).map((r: { name: string }) => r.name);
 
 describe.each(DIALECTS)('first use on %s', (dialect) => {
   it('createQueue writes nothing; the first enqueue creates the tables, and the item is written', async () => {
