@@ -79,11 +79,16 @@ export async function migrateToLatest(knex: Knex): Promise<string[]> {
   });
 }
 
-/** True when every migration is applied: read without creating knex's tables (which only a migration may do). */
+/**
+ * True when every migration is applied. It runs before the named lock is taken, so it only reads, and not through
+ * knex.migrate.list: that runs knex's table set-up, which inserts a lock row into an empty lock table, and so could
+ * add a second row while the process holding the named lock is between creating that table and inserting its own
+ * row; knex then counts two free rows and refuses the lock ("Migration table is already locked").
+ */
 async function isUpToDate(knex: Knex): Promise<boolean> {
   if (!(await knex.schema.hasTable(MIGRATIONS_TABLE)) || !(await knex.schema.hasTable(LOCK_TABLE))) return false;
-  const [, pending] = await knex.migrate.list(CONFIG);
-  return pending.length === 0;
+  const applied = new Set((await knex(MIGRATIONS_TABLE).select('name')).map((r: { name: string }) => r.name));
+  return (await migrationSource.getMigrations([])).every((file) => applied.has(migrationSource.getMigrationName(file)));
 }
 
 /**
