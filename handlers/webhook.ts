@@ -43,12 +43,15 @@
  *
  * Example: `npx signalq enqueue webhook '{"url":"https://example.com/hooks/order","body":{"order":42}}'`
  */
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import { PermanentError, RetryLaterError, defineHandler, type Handler } from '../src/index.ts';
 import { preview } from './_preview.ts';
+import { bareHost, hostAllowed, lookupAll, vetAddresses } from './_webhook-addresses.ts';
+
+export { hostAllowed };
 
 /** What a `webhook` item carries. */
 export interface WebhookPayload {
@@ -85,14 +88,6 @@ const DRAIN_BYTES = 64 * 1024;
 /** Payload headers that would change where the request goes or how it is framed. */
 const REFUSED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer', 'expect']);
 
-/** Address ranges a webhook must not reach unless the allow-list says so, each with the word used in messages. */
-const INTERNAL_RANGES: ReadonlyArray<[kind: string, list: BlockList]> = [
-  ['loopback', blockList([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']])],
-  ['private', blockList([['10.0.0.0', 8, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['fc00::', 7, 'ipv6']])],
-  ['link-local', blockList([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']])],
-  ['unspecified', blockList([['0.0.0.0', 8, 'ipv4'], ['::', 128, 'ipv6']])],
-];
-
 /**
  * Reads `SIGNALQ_WEBHOOK_TIMEOUT_MS` and `SIGNALQ_WEBHOOK_ALLOW_HOSTS`. Throws on a timeout that is not a whole
  * number above 0: a worker should refuse to start rather than fail every webhook.
@@ -114,22 +109,6 @@ export function webhookOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Req
 export function webhookStartupWarning(options: WebhookOptions): string | null {
   if (options.allowHosts?.length) return null;
   return 'webhook: no SIGNALQ_WEBHOOK_ALLOW_HOSTS set: items may call any address, including internal ones; set it to the hosts you expect';
-}
-
-/**
- * Is `hostname` in the allow-list? An entry `*.example.com` matches every subdomain of example.com; an address
- * matches the same address in any spelling (`::1`, `[::1]`, and an IPv4-mapped IPv6 form matches its IPv4 entry).
- * This checks the name only; the handler also checks what the name resolves to.
- */
-export function hostAllowed(hostname: string, allowHosts: readonly string[] | null | undefined): boolean {
-  if (!allowHosts || allowHosts.length === 0) return true;
-  const address = normalizeAddress(hostname);
-  if (address) return allowHosts.some((entry) => normalizeAddress(entry) === address);
-  const host = hostname.toLowerCase();
-  return allowHosts.some((entry) => {
-    const e = entry.toLowerCase();
-    return e.startsWith('*.') ? host.endsWith(e.slice(1)) : host === e;
-  });
 }
 
 /** A `webhook` handler with the given options; the module's default export uses the environment's. */
@@ -280,87 +259,6 @@ function send(req: ParsedRequest, body: string, agents: { 'http:': HttpAgent; 'h
     request.on('error', reject);
     request.end(body);
   });
-}
-
-/**
- * Resolves the URL's host and checks every address against the allow-list (see the header of this file); returns
- * a lookup function that hands the connection exactly those addresses. Throws `PermanentError` on a refused one.
- */
-async function vetAddresses(url: URL, allowHosts: readonly string[], resolve: (hostname: string) => Promise<LookupAddress[]>, signal: AbortSignal): Promise<LookupFunction> {
-  const host = bareHost(url.hostname).toLowerCase();
-  const family = isIP(host);
-  const addresses: LookupAddress[] = family ? [{ address: host, family }] : await untilAborted(resolve(host), signal, `looking up ${host}`);
-  if (addresses.length === 0) throw new Error(`${host} resolves to no address`);
-  const exactName = allowHosts.some((entry) => entry.toLowerCase() === host);
-  const listed = new Set(allowHosts.map(normalizeAddress).filter(Boolean));
-  for (const { address } of addresses) {
-    const kind = internalKind(address);
-    if (kind && !exactName && !listed.has(normalizeAddress(address))) {
-      throw new PermanentError(`webhook host ${host} resolves to ${address}, a ${kind} address, which a wildcard entry of SIGNALQ_WEBHOOK_ALLOW_HOSTS does not cover; list ${host} or ${address} there if it is meant to be called, or fix the item's url`);
-    }
-  }
-  return (_hostname, options, callback) => {
-    const wanted = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
-    const usable = wanted ? addresses.filter((a) => a.family === wanted) : addresses;
-    if (usable.length === 0) {
-      const err: NodeJS.ErrnoException = new Error(`${host} has no IPv${wanted} address among the checked ones (${addresses.map((a) => a.address).join(', ')})`);
-      err.code = 'ENOTFOUND';
-      return callback(err, '');
-    }
-    if (options.all) callback(null, usable);
-    else callback(null, usable[0].address, usable[0].family);
-  };
-}
-
-/** Every address of `host` (dns.lookup, as connections use: /etc/hosts included). */
-function lookupAll(host: string): Promise<LookupAddress[]> {
-  return new Promise((resolve, reject) => dnsLookup(host, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
-}
-
-/** `promise`, or a rejection as soon as `signal` aborts (a name lookup cannot be cancelled, only no longer waited for). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new Error(`${what} was aborted`));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-/** "loopback", "private", "link-local" or "unspecified" for an address the allow-list must name, else null. */
-function internalKind(address: string): string | null {
-  const a = normalizeAddress(address);
-  if (!a) return null;
-  const type = isIP(a) === 4 ? 'ipv4' : 'ipv6';
-  return INTERNAL_RANGES.find(([, list]) => list.check(a, type))?.[0] ?? null;
-}
-
-/**
- * An IP address in one spelling (brackets dropped, IPv6 compressed and lower-case, IPv4-mapped IPv6 as IPv4), or
- * '' when `value` is not an address.
- */
-function normalizeAddress(value: string): string {
-  // A zone (`fe80::1%eth0`) names the interface, not another address.
-  const bare = bareHost(value.trim()).replace(/%.*$/, '');
-  const family = isIP(bare);
-  if (family === 4) return bare;
-  if (family !== 6) return '';
-  const v6 = bareHost(new URL(`http://[${bare}]/`).hostname);
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
-  if (!mapped) return v6;
-  const [hi, lo] = [parseInt(mapped[1], 16), parseInt(mapped[2], 16)];
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-}
-
-/** A URL's hostname without the brackets of an IPv6 address. */
-function bareHost(hostname: string): string {
-  return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
-}
-
-function blockList(ranges: Array<[network: string, prefix: number, type: 'ipv4' | 'ipv6']>): BlockList {
-  const list = new BlockList();
-  for (const [network, prefix, type] of ranges) list.addSubnet(network, prefix, type);
-  return list;
 }
 
 /** The URL for messages: without credentials or query string, which often carry secrets (item results are shown to operators). */
