@@ -16,6 +16,12 @@ afterEach(async () => {
 });
 afterAll(dropCreatedDatabases);
 
+/** Closes `q` after the current test (for queues a test opens itself). Returns `q`. */
+export function closeAfterTest<Q extends Queue<any>>(q: Q): Q {
+  open.push(q);
+  return q;
+}
+
 /** A migrated queue on a fresh database; tests default to fast retries (no backoff wait). */
 export async function freshQueue<T extends Record<string, unknown> = Record<string, any>>(
   dialect: Dialect,

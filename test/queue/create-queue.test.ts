@@ -5,26 +5,17 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createQueue, type Queue } from '../../src/queue/queue.ts';
 import type { QueueOptions } from '../../src/config.ts';
 import { UsageError } from '../../src/errors.ts';
-import { DIALECTS, dropCreatedDatabases, freshDatabase, type Dialect } from '../helpers/databases.ts';
+import { DIALECTS, freshDatabase, type Dialect } from '../helpers/databases.ts';
+import { closeAfterTest } from '../helpers/queue.ts';
 
-const open: Queue<any>[] = [];
-afterEach(async () => {
-  for (const q of open.splice(0)) {
-    q.stop();
-    await q.close().catch(() => {});
-  }
-});
-afterAll(dropCreatedDatabases);
 
 /** A queue on a new, empty database: no table yet. */
 async function newQueue(dialect: Dialect, options: QueueOptions = {}): Promise<Queue<any>> {
-  const q = await createQueue({ backoffBaseMs: 0, ...options, db: await freshDatabase(dialect) });
-  open.push(q);
-  return q;
+  return closeAfterTest(await createQueue({ backoffBaseMs: 0, ...options, db: await freshDatabase(dialect) }));
 }
 
 const hasItemsTable = (q: Queue<any>) => q.knex.schema.hasTable('signalq_items');
@@ -98,7 +89,7 @@ describe.each(DIALECTS)('first use on %s', (dialect) => {
     expect(await hasItemsTable(q)).toBe(false);
     // The deploy's migration runs (here through another queue); the refusal was not kept.
     const deploy = await createQueue({ db: q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}` });
-    open.push(deploy);
+    closeAfterTest(deploy);
     await deploy.migrate();
     expect((await q.enqueue('t', {})).created).toBe(true);
     expect(await q.migrate()).toEqual([]);
@@ -122,7 +113,7 @@ describe.each(DIALECTS)('first use on %s', (dialect) => {
     const q = await newQueue(dialect);
     await q.migrate();
     const other = await createQueue({ db: q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}` });
-    open.push(other);
+    closeAfterTest(other);
     expect((await other.knex.transaction((trx) => other.enqueue('t', {}, { trx }))).created).toBe(true);
     expect((await other.admin.stats()).total).toBe(1);
   });
@@ -150,12 +141,12 @@ describe('createQueue options and paths', () => {
     process.chdir(dir);
     try {
       const q = await createQueue();
-      open.push(q);
+      closeAfterTest(q);
       expect(q.target.display).toBe('sqlite:var/signalq.sqlite');
       expect((await q.enqueue('t', {})).created).toBe(true);
       expect(existsSync(join(dir, 'var', 'signalq.sqlite'))).toBe(true);
       const here = await createQueue({ db: 'sqlite:here.sqlite' });
-      open.push(here);
+      closeAfterTest(here);
       expect((await here.enqueue('t', {})).created).toBe(true);
       expect(existsSync(join(dir, 'here.sqlite'))).toBe(true);
     } finally {
