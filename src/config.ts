@@ -108,6 +108,11 @@ export interface QueueOptions {
   pollIntervalMs?: number;
   /** Settled items are written together after at most this many ms. Default 5; at most 2^31-1 (24.8 days). */
   settleDelayMs?: number;
+  /**
+   * Running jobs' progress, summaries, start marks and history records are written together at most this often,
+   * in ms: a job that reports every record costs a few writes per second, not one per record. Default 250.
+   */
+  progressFlushMs?: number;
   /** `host:pid` recorded as the owner of claimed items. Default: this host and process. */
   owner?: string;
   /**
@@ -133,6 +138,7 @@ export function resolveOptions(opts: QueueOptions, owner: string): ResolvedOptio
     maxPayloadBytes: opts.maxPayloadBytes ?? 1_048_576,
     pollIntervalMs: opts.pollIntervalMs ?? 10,
     settleDelayMs: opts.settleDelayMs ?? 5,
+    progressFlushMs: opts.progressFlushMs ?? 250,
     owner: opts.owner ?? owner,
     migrate: opts.migrate ?? true,
   };
@@ -142,13 +148,13 @@ export function resolveOptions(opts: QueueOptions, owner: string): ResolvedOptio
     const v = o[k] as number;
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`option ${k}=${v} must be a whole number of at least 1`);
   }
-  for (const k of ['backoffBaseMs', 'backoffMaxMs', 'pollIntervalMs', 'settleDelayMs'] as const) {
+  for (const k of ['backoffBaseMs', 'backoffMaxMs', 'pollIntervalMs', 'settleDelayMs', 'progressFlushMs'] as const) {
     const v = o[k];
     if (!Number.isFinite(v) || v < 0) throw new UsageError(`option ${k}=${v} must be a number of at least 0`);
   }
   if (o.leaseMs < 1000) throw new UsageError(`option leaseMs=${o.leaseMs} is too short; use at least 1000 ms`);
   // The lease is renewed every third of it, the handler timeout and the poll are timers, and so is the settle delay.
-  for (const k of ['leaseMs', 'handlerTimeoutMs', 'pollIntervalMs', 'settleDelayMs'] as const) {
+  for (const k of ['leaseMs', 'handlerTimeoutMs', 'pollIntervalMs', 'settleDelayMs', 'progressFlushMs'] as const) {
     if (o[k] > MAX_TIMER_MS) throw tooLong(k, o[k], MAX_TIMER_MS, 'longer waits overflow Node\'s timers');
   }
   for (const k of ['backoffBaseMs', 'backoffMaxMs'] as const) {

@@ -5,6 +5,7 @@
 import mittModule, { type Emitter } from 'mitt';
 import type { HandlerOutcome, Item, ItemOf, Results, TypeMap } from './types.ts';
 import type { BatchSummary } from './queue/batch.ts';
+import type { JobHooks } from './jobs/context.ts';
 
 /**
  * The `processItem` signal's argument. Each connected handler is a listener of `processItem` (`Queue.connect`):
@@ -19,6 +20,8 @@ export interface ProcessItemSignal {
   results: Results;
   /** Hands one handler's run to the dispatcher, which waits for it and records its outcome under `handler`. */
   run(handler: string, outcome: Promise<HandlerOutcome>): void;
+  /** The job context of one handler's run on this item (progress, history, cancel); absent outside a processor. */
+  job?: (handler: string) => JobHooks;
 }
 
 /** Every event signalq emits, with what it carries. */
@@ -38,6 +41,8 @@ export type SignalqEvents = {
    * ran out, as when the item kills its worker) on its last trial. `item.results` says why.
    */
   itemError: { item: Item };
+  /** The item was canceled while this worker held it (`signalq cancel`); the outcome is written. */
+  itemCanceled: { item: Item };
   /** One handler's run failed (thrown error or timeout). */
   handlerFailed: { item: Item; handler: string; error: string };
   /** A batch of items was claimed. */
@@ -67,7 +72,7 @@ export type QueueEvents<T extends TypeMap> = {
     ? Omit<SignalqEvents[E], 'type'> & { type: keyof T & string }
     : E extends 'itemsEnqueued'
       ? Omit<SignalqEvents[E], 'types'> & { types: (keyof T & string)[] }
-      : E extends 'itemDone' | 'itemRetry' | 'itemError' | 'handlerFailed'
+      : E extends 'itemDone' | 'itemRetry' | 'itemError' | 'itemCanceled' | 'handlerFailed'
         ? Omit<SignalqEvents[E], 'item'> & { item: ItemOf<T> }
         : SignalqEvents[E];
 };

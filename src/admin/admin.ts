@@ -14,11 +14,14 @@ import { purgeDoneItems } from '../db/sql/purgeDoneItems.ts';
 import { deleteItem } from '../db/sql/deleteItem.ts';
 import { retryErroredItem } from '../db/sql/retryErroredItem.ts';
 import { itemFromRow } from '../db/rows.ts';
-import { ITEM_STATUSES, type Item, type ItemStatus } from '../types.ts';
+import { FINAL_STATUSES, ITEM_STATUSES, type Item, type ItemStatus } from '../types.ts';
 import { UsageError } from '../errors.ts';
 import type { ServerClock } from '../queue/clock.ts';
 import { listWorkers } from '../db/sql/listWorkers.ts';
 import { WORKER_LIVE_MS } from '../worker/wake.ts';
+import { deleteHistory, readHistory } from '../db/sql/readHistory.ts';
+import { cancelItem, type CancelResult } from '../jobs/cancel.ts';
+import { Declarations, parseHandlerRecords, type JobType } from '../jobs/declarations.ts';
 
 /** Counts per status, overall and per type. */
 export interface QueueStats {
@@ -51,23 +54,9 @@ export interface WorkerInfo {
   alive: boolean;
 }
 
-/**
- * A worker's recorded handlers: `[{ name, types }]` (a name alone, as older workers recorded them, is a handler
- * whose types are unknown).
- */
-function parseHandlers(text: string): Record<string, string[] | '*'> {
-  try {
-    const v = JSON.parse(text);
-    if (!Array.isArray(v)) return {};
-    const out: Record<string, string[] | '*'> = {};
-    for (const h of v) {
-      if (typeof h === 'string') out[h] = [];
-      else if (h && typeof h.name === 'string') out[h.name] = h.types === '*' ? '*' : Array.isArray(h.types) ? h.types.map(String) : [];
-    }
-    return out;
-  } catch {
-    return {};
-  }
+/** A worker's recorded handlers as name -> the types it takes. */
+function takesOf(text: string): Record<string, string[] | '*'> {
+  return Object.fromEntries(parseHandlerRecords(text).map((h) => [h.name, h.types === '*' ? '*' : [...h.types]]));
 }
 
 /** How often `delete` reads again an item whose status changed between its read and its delete. */
@@ -79,6 +68,8 @@ export class Admin {
     private readonly clock: ServerClock,
     /** Resolves once the tables exist (the queue creates or checks them before its first read). */
     private readonly tablesReady: () => Promise<void> = async () => {},
+    /** Job types and their parameters (this process's handlers and the live workers'). */
+    private readonly declarations: Declarations = new Declarations(() => [], () => clock.now()),
   ) {}
 
   /**
@@ -113,8 +104,8 @@ export class Admin {
     return { counts, total: Object.values(counts).reduce((a, b) => a + b, 0), oldestDueAt: oldest == null ? null : new Date(oldest), types };
   }
 
-  /** Items, newest first. */
-  async list(filter: { status?: string; type?: string; limit?: number } = {}): Promise<Item[]> {
+  /** Items, newest first, optionally of one status, type, invoker and/or scope. Results are shown as `get` shows them. */
+  async list(filter: { status?: string; type?: string; invoker?: string; scope?: string; limit?: number } = {}): Promise<Item[]> {
     const status = filter.status;
     if (status !== undefined && !ITEM_STATUSES.includes(status as ItemStatus)) {
       throw new UsageError(`status ${JSON.stringify(status)} is not one of ${ITEM_STATUSES.join(', ')}`);
@@ -122,16 +113,59 @@ export class Admin {
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`limit ${limit} is invalid; use a whole number from 1 to 100000`);
     await this.tablesReady();
-    const rows = await listItemRows(this.knex, { status: status as ItemStatus | undefined, type: filter.type, limit });
-    return rows.map((r) => itemFromRow(r, true));
+    const rows = await listItemRows(this.knex, { status: status as ItemStatus | undefined, type: filter.type, invoker: filter.invoker, scope: filter.scope, limit });
+    return rows.map((r) => withResultsWhenFinished(itemFromRow(r, true)));
   }
 
-  /** One item, or undefined when there is none with this id. */
+  /**
+   * One item, or undefined when there is none with this id. What its handlers returned (`results[name].value`) is
+   * shown only once it is finished (Koha: a job's results only when it completed).
+   */
   async get(id: number): Promise<Item | undefined> {
     checkId(id);
     await this.tablesReady();
     const row = await getItemRow(this.knex, id);
-    return row ? itemFromRow(row, true) : undefined;
+    return row ? withResultsWhenFinished(itemFromRow(row, true)) : undefined;
+  }
+
+  /**
+   * One job as its invoker sees it: undefined when there is no such item, or when it was enqueued by another
+   * invoker (or by none) and the caller does not ask `asAdmin`: another user's job is not there for them.
+   */
+  async job(id: number, who: { invoker?: string; asAdmin?: boolean }): Promise<Item | undefined> {
+    const item = await this.get(id);
+    if (!item) return undefined;
+    if (who.asAdmin) return item;
+    if (who.invoker === undefined || item.invoker !== who.invoker) return undefined;
+    return item;
+  }
+
+  /** An item's history records, in the order they were written (at most `limit`, after record `afterId`). */
+  async history(id: number, page: { afterId?: number; limit?: number } = {}): Promise<HistoryRecord[]> {
+    checkId(id);
+    const limit = page.limit ?? 1000;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`limit ${limit} is invalid; use a whole number from 1 to 100000`);
+    await this.tablesReady();
+    return (await readHistory(this.knex, id, { afterId: page.afterId, limit })).map((r) => ({
+      id: Number(r.id), handler: r.handler, at: new Date(Number(r.at)), subject: r.subject, status: r.status, comment: r.comment,
+    }));
+  }
+
+  /**
+   * Cancels an item: a queued one (`pending`, `need_retry`) becomes `canceled` at once and never runs; a running one
+   * is marked cancel-requested, and its worker fires its handlers' signal within two seconds and settles it as
+   * `canceled`. A history record says who asked (`by`). Refuses (a `UsageError`) a finished item.
+   */
+  async cancel(id: number, by?: string): Promise<CancelResult> {
+    checkId(id);
+    await this.tablesReady();
+    return cancelItem(this.knex, id, this.clock.now(), by);
+  }
+
+  /** Every item type this process's handlers or a live worker take, with its help text and parameters. */
+  async types(): Promise<JobType[]> {
+    await this.tablesReady();
+    return this.declarations.types(this.knex);
   }
 
   /**
@@ -170,7 +204,10 @@ export class Admin {
         );
       }
       // Deleted only if still in the status just read: an item claimed meanwhile is read again and refused.
-      if (await deleteItem(this.knex, id, item.status)) return item;
+      if (await deleteItem(this.knex, id, item.status)) {
+        await deleteHistory(this.knex, id);
+        return item;
+      }
     }
     throw new UsageError(`item ${id} changed status ${DELETE_ATTEMPTS} times while being deleted; try again`);
   }
@@ -186,8 +223,8 @@ export class Admin {
       id: w.id,
       host: w.host,
       pid: Number(w.pid),
-      handlers: Object.keys(parseHandlers(w.handlers)),
-      takes: parseHandlers(w.handlers),
+      handlers: Object.keys(takesOf(w.handlers)),
+      takes: takesOf(w.handlers),
       startedAt: new Date(Number(w.started_at)),
       seenAt: new Date(Number(w.seen_at)),
       alive: Number(w.seen_at) >= liveSince,
@@ -219,6 +256,32 @@ export class Admin {
     await this.tablesReady();
     return purgeDoneItems(this.knex, this.clock.now() - olderThanMs);
   }
+}
+
+/** A job's history record. */
+export interface HistoryRecord {
+  id: number;
+  /** The handler that wrote it (`signalq` for signalq's own, such as a cancel). */
+  handler: string;
+  at: Date;
+  /** What it is about (a person, a file, a row id), if the job said. */
+  subject: string | null;
+  /** A status of the job's choosing (`rejected`, `imported`, ...). */
+  status: string | null;
+  comment: string;
+}
+
+/** The item with what its handlers returned shown only once it is finished. */
+function withResultsWhenFinished(item: Item): Item {
+  if (FINAL_STATUSES.includes(item.status)) return item;
+  let hidden = false;
+  const results = Object.fromEntries(Object.entries(item.results).map(([name, r]) => {
+    if (r.value === undefined) return [name, r];
+    hidden = true;
+    const { value, ...rest } = r;
+    return [name, rest];
+  }));
+  return hidden ? { ...item, results } : item;
 }
 
 /** Refuses an id no item can have, naming it (a NaN from a parsed route would otherwise match nothing silently). */

@@ -2,16 +2,18 @@
  * The tables and their rows: names, columns, and the conversion between the items table's rows and the `Item`
  * objects the rest of signalq uses.
  */
-import type { Item, ItemStatus, Results } from '../types.ts';
+import type { Item, ItemStatus, Progress, Results } from '../types.ts';
 import { MAX_RUN_AT_MS } from '../queue/validate.ts';
 
 export const ITEMS = 'signalq_items';
 export const WORKERS = 'signalq_workers';
+export const HISTORY = 'signalq_history';
 
 /** The columns of `signalq_items` that an `Item` is made from. */
 export const ITEM_COLUMNS = [
   'id', 'type', 'payload', 'status', 'trials', 'max_trials', 'priority', 'run_at', 'results', 'dedupe_key', 'owner',
-  'lease_until', 'created_at', 'last_try_at', 'finished_at',
+  'lease_until', 'created_at', 'last_try_at', 'finished_at', 'started_at', 'invoker', 'scope', 'summary', 'progress_done',
+  'progress_total', 'progress_message', 'cancel_requested',
 ] as const;
 
 /** `ITEM_COLUMNS` as the column list of a written-out SELECT or RETURNING. */
@@ -33,6 +35,14 @@ export interface ItemRow {
   created_at: number;
   last_try_at: number | null;
   finished_at: number | null;
+  started_at?: number | null;
+  invoker?: string | null;
+  scope?: string | null;
+  summary?: string | null;
+  progress_done?: number | null;
+  progress_total?: number | null;
+  progress_message?: string | null;
+  cancel_requested?: number | boolean;
 }
 
 /** A row of `signalq_workers`: a running worker. */
@@ -79,8 +89,28 @@ export function itemFromRow<P = unknown>(row: ItemRow, lenient = false): Item<P>
     leaseUntil: dateOrNull(row.lease_until),
     createdAt: dateOf(row.created_at),
     lastTryAt: dateOrNull(row.last_try_at),
+    startedAt: dateOrNull(row.started_at ?? null),
     finishedAt: dateOrNull(row.finished_at),
+    invoker: row.invoker ?? null,
+    scope: row.scope ?? null,
+    progress: progressOf(row),
+    summary: row.summary ?? null,
+    cancelRequested: Number(row.cancel_requested ?? 0) === 1,
   };
+}
+
+/** The progress columns as a `Progress`, or null when the job reported none. */
+function progressOf(row: ItemRow): Progress | null {
+  if (row.progress_done == null) return null;
+  const done = Number(row.progress_done);
+  const size = row.progress_total == null ? null : Number(row.progress_total);
+  return { done, size, percent: progressPercent(done, size), message: row.progress_message ?? null };
+}
+
+/** `done` of `size` as a whole percentage from 0 to 100 (null when the size is unknown or not positive). */
+export function progressPercent(done: number, size: number | null): number | null {
+  if (size == null || !(size > 0)) return null;
+  return Math.max(0, Math.min(100, Math.floor((done / size) * 100)));
 }
 
 function decodePayload(text: string, lenient: boolean): unknown {

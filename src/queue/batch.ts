@@ -12,6 +12,8 @@ export interface Tally {
   retry: number;
   /** Failed for good; written. */
   error: number;
+  /** Canceled while claimed or running (`signalq cancel`); written. */
+  canceled: number;
   /** Handed back unstarted (shutdown, or no connected handler takes the item's type). */
   handedBack: number;
   /** Outcomes dropped because the claim was lost (the lease ran out and another processor took the item). */
@@ -21,9 +23,9 @@ export interface Tally {
 /** The kinds of outcome a `Tally` counts. */
 export type OutcomeKind = keyof Tally;
 
-const OUTCOME_KINDS: readonly OutcomeKind[] = ['done', 'retry', 'error', 'handedBack', 'lost'];
+const OUTCOME_KINDS: readonly OutcomeKind[] = ['done', 'retry', 'error', 'canceled', 'handedBack', 'lost'];
 
-export const emptyTally = (): Tally => ({ done: 0, retry: 0, error: 0, handedBack: 0, lost: 0 });
+export const emptyTally = (): Tally => ({ done: 0, retry: 0, error: 0, canceled: 0, handedBack: 0, lost: 0 });
 
 /** Adds `from`'s counts into `into` (which may carry other fields) and returns `into`. */
 export function addTally<T extends Tally>(into: T, from: Tally): T {

@@ -1,7 +1,7 @@
 /**
  * What becomes of an item after one trial: a pure function of its state and its handlers' outcomes.
  */
-import type { HandlerOutcome, ItemStatus, Results } from '../types.ts';
+import type { HandlerOutcome, HandlerResult, ItemStatus, Results } from '../types.ts';
 import { retryDelayMs, type BackoffPolicy } from './backoff.ts';
 import { MAX_RUN_AT_MS } from './validate.ts';
 
@@ -13,7 +13,7 @@ import { MAX_RUN_AT_MS } from './validate.ts';
 export const SIGNALQ_VERDICT = 'signalq';
 
 export interface Decision {
-  status: Extract<ItemStatus, 'done' | 'need_retry' | 'error'>;
+  status: Extract<ItemStatus, 'done' | 'need_retry' | 'error' | 'canceled'>;
   results: Results;
   /** Next run time (epoch ms); for a final status, unchanged. */
   runAt: number;
@@ -21,6 +21,7 @@ export interface Decision {
 
 /**
  * Merges this trial's outcomes into the item's results and decides its status:
+ * - a run ended because the item was canceled: `canceled` (final, not retried);
  * - every handler that takes the item has succeeded (now or in an earlier trial): `done`;
  * - a handler failed permanently, or this was the item's last trial: `error` (every last error kept);
  * - otherwise `need_retry`, due after the backoff for the trials made so far, or later when a handler asked for
@@ -37,8 +38,13 @@ export function decideAfterTrial(
   const results: Results = { ...item.results };
   for (const o of outcomes) {
     const runs = (results[o.name]?.runs ?? 0) + 1;
-    results[o.name] = o.ok ? { ok: true, at, runs } : { ok: false, error: o.error ?? 'failed', at, runs };
+    const r: HandlerResult = o.ok ? { ok: true, at, runs } : { ok: false, error: o.error ?? 'failed', at, runs };
+    if (o.ok && o.value !== undefined) r.value = o.value;
+    if (o.warning !== undefined) r.warning = o.warning;
+    results[o.name] = r;
   }
+  // A canceled item is final, whatever its other handlers did: nobody wants it any more.
+  if (outcomes.some((o) => o.canceled)) return { status: 'canceled', results, runAt: item.runAt };
   const failed = outcomes.filter((o) => !o.ok);
   if (failed.length === 0) {
     delete results[SIGNALQ_VERDICT]; // an earlier trial's verdict (a lost lease) no longer stands
@@ -60,11 +66,15 @@ export function decideAfterTrial(
  * been written keep it.
  */
 export function decideAfterLostTrial(
-  item: { trials: number; maxTrials: number; runAt: number; results: Results },
+  item: { trials: number; maxTrials: number; runAt: number; results: Results; cancelRequested?: boolean },
   reason: string,
   now: number,
   backoff: BackoffPolicy,
   random?: () => number,
 ): Decision {
+  // An operator asked to cancel it before its worker went: it is canceled, not tried again.
+  if (item.cancelRequested) {
+    return decideAfterTrial(item, [{ name: SIGNALQ_VERDICT, ok: false, canceled: true, error: `canceled; ${reason}` }], now, backoff, random);
+  }
   return decideAfterTrial(item, [{ name: SIGNALQ_VERDICT, ok: false, error: reason }], now, backoff, random);
 }

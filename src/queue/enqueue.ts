@@ -21,6 +21,10 @@ export interface EnqueueOptions {
   priority?: number;
   /** Trials before the item goes to `error`. Default: the queue's `maxTrials` (10). */
   maxTrials?: number;
+  /** Who asks for the item (a user id, say; up to 191 characters): `queue.job(id, { invoker })` shows it only to them. */
+  invoker?: string;
+  /** The scope it belongs to (a tenant, say; up to 191 characters), for `list --scope`. */
+  scope?: string;
 }
 
 /** One item for `enqueueMany`. */
@@ -50,5 +54,7 @@ export function buildRow(
     max_trials: o.maxTrials ?? opts.maxTrials,
     dedupe_key: o.key ?? null,
     created_at: now,
+    invoker: o.invoker ?? null,
+    scope: o.scope ?? null,
   };
 }

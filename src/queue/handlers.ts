@@ -7,6 +7,9 @@ import type { Signals, ProcessItemSignal } from '../signals.ts';
 import type { Handler, HandlerContext, HandlerOutcome, Item } from '../types.ts';
 import { validateTypeName } from './validate.ts';
 import { SIGNALQ_VERDICT } from './decide.ts';
+import { CanceledError } from '../jobs/item-run.ts';
+import { NO_JOB, type JobHooks } from '../jobs/context.ts';
+import { checkParamsSchema } from '../jobs/params.ts';
 
 /**
  * Names a handler may not take: its name keys the item's results map, where `__proto__` would set the map's
@@ -42,6 +45,12 @@ export function validateHandler(h: unknown, where = 'handler'): Handler {
   if (x.timeoutMs !== undefined && !(Number.isInteger(x.timeoutMs) && x.timeoutMs > 0 && x.timeoutMs <= 2_147_483_647)) {
     throw new UsageError(`handler "${x.name}" has timeoutMs ${x.timeoutMs}; use a whole number of milliseconds, at least 1 and at most 2147483647 ms (24.8 days), past which Node's timers overflow`);
   }
+  if (x.help !== undefined && typeof x.help !== 'string') throw new UsageError(`handler "${x.name}" has help ${JSON.stringify(x.help)}; give a string`);
+  checkParamsSchema(x.params, `handler "${x.name}"`);
+  if (x.isolated !== undefined && typeof x.isolated !== 'boolean') throw new UsageError(`handler "${x.name}" has isolated ${JSON.stringify(x.isolated)}; give true or false`);
+  if (x.killAfterMs !== undefined && !(Number.isInteger(x.killAfterMs) && x.killAfterMs >= 0 && x.killAfterMs <= 2_147_483_647)) {
+    throw new UsageError(`handler "${x.name}" has killAfterMs ${x.killAfterMs}; use a whole number of milliseconds from 0 to 2147483647`);
+  }
   return x;
 }
 
@@ -69,7 +78,7 @@ export class HandlerRegistry {
     this.types = h.types === '*' || this.types === null ? null : [...new Set([...this.types, ...h.types])];
     this.signals.on('processItem', (sig: ProcessItemSignal) => {
       if (!takesType(h, sig.item.type) || sig.results[h.name]?.ok) return;
-      sig.run(h.name, runHandler(h, sig.item, (sig.results[h.name]?.runs ?? 0) + 1, h.timeoutMs ?? this.defaultTimeoutMs, this.knex));
+      sig.run(h.name, runHandler(h, sig.item, (sig.results[h.name]?.runs ?? 0) + 1, h.timeoutMs ?? this.defaultTimeoutMs, this.knex, sig.job?.(h.name)));
     });
   }
 
@@ -88,19 +97,29 @@ export class HandlerRegistry {
   }
 }
 
-/** Runs one handler on one item; never throws: failure and timeout come back as an outcome. */
-export async function runHandler(h: Handler, item: Item, attempt: number, timeoutMs: number, knex: Knex): Promise<HandlerOutcome> {
+/** Longest result kept (characters of its JSON). */
+const MAX_VALUE_CHARS = 64 * 1024;
+
+/**
+ * Runs one handler on one item; never throws: failure, timeout and cancel come back as an outcome. What the
+ * handler returns is its result (`value`), kept when JSON can carry it in at most 64 KiB.
+ */
+export async function runHandler(h: Handler, item: Item, attempt: number, timeoutMs: number, knex: Knex, job: JobHooks = NO_JOB): Promise<HandlerOutcome> {
   // The AbortController is made only when the handler reads ctx.signal: most handlers never do, and making one
   // per run was a measurable share of the per-item cost.
   let controller: AbortController | undefined;
-  let timedOut: HandlerTimeoutError | undefined;
+  let ended: Error | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      timedOut = new HandlerTimeoutError(`handler "${h.name}" ran past its timeout of ${timeoutMs} ms`);
-      controller?.abort(timedOut);
-      reject(timedOut);
-    }, timeoutMs);
+  let stopListening = () => {};
+  let warning: string | undefined;
+  const end = (reason: Error, reject: (e: Error) => void) => {
+    ended ??= reason;
+    controller?.abort(reason);
+    reject(reason);
+  };
+  const stopped = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => end(new HandlerTimeoutError(`handler "${h.name}" ran past its timeout of ${timeoutMs} ms`), reject), timeoutMs);
+    if (job.run) stopListening = job.run.onCancel((reason) => end(reason, reject));
   });
   try {
     const ctx: HandlerContext = {
@@ -110,19 +129,42 @@ export async function runHandler(h: Handler, item: Item, attempt: number, timeou
       get signal() {
         if (!controller) {
           controller = new AbortController();
-          // First read after the timeout: the run is already over, and the handler must be able to tell.
-          if (timedOut) controller.abort(timedOut);
+          // First read after the timeout or cancel: the run is already over, and the handler must be able to tell.
+          if (ended) controller.abort(ended);
         }
         return controller.signal;
       },
+      ...job.reports,
+      warn(message: string) {
+        warning = String(message).slice(0, MAX_ERROR_CHARS);
+      },
     };
-    await Promise.race([Promise.resolve().then(() => h.handle(item, ctx)), timeout]);
-    return { name: h.name, ok: true };
+    const value = await Promise.race([Promise.resolve().then(() => h.handle(item, ctx)), stopped]);
+    const outcome: HandlerOutcome = { name: h.name, ok: true };
+    if (value !== undefined) outcome.value = keptValue(value);
+    if (warning !== undefined) outcome.warning = warning;
+    return outcome;
   } catch (err) {
-    return failureOf(h.name, err);
+    const outcome = failureOf(h.name, ended ?? err);
+    if (warning !== undefined) outcome.warning = warning;
+    return outcome;
   } finally {
     clearTimeout(timer);
+    stopListening();
   }
+}
+
+/** A handler's returned value as kept in its result: JSON of at most 64 KiB, or a note saying why not. */
+export function keptValue(value: unknown): unknown {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    return `[result not kept: JSON cannot carry it (${messageOf(err)})]`;
+  }
+  if (json === undefined) return undefined;
+  if (json.length > MAX_VALUE_CHARS) return `[result not kept: ${json.length} characters of JSON, over the ${MAX_VALUE_CHARS} kept]`;
+  return JSON.parse(json);
 }
 
 /**
@@ -135,6 +177,7 @@ export function failureOf(name: string, err: unknown): HandlerOutcome {
   try {
     const kind = err instanceof PermanentError || err instanceof RetryLaterError ? err.name : (err as { name?: unknown })?.name;
     if (kind === 'PermanentError') outcome.permanent = true;
+    if (err instanceof CanceledError) outcome.canceled = true;
     const retryAfter = (err as RetryLaterError)?.delayMs;
     if (kind === 'RetryLaterError' && typeof retryAfter === 'number' && Number.isFinite(retryAfter)) outcome.retryAfterMs = retryAfter;
   } catch {

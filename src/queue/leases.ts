@@ -99,7 +99,7 @@ export class Leases {
         const item = itemFromRow(row, true);
         const reason = `its lease ran out during trial ${item.trials + 1}${row.owner ? ` (held by ${row.owner})` : ''}: the worker was killed, maybe by this item, or lost the database`;
         const decision = decideAfterLostTrial(
-          { trials: item.trials, maxTrials: item.maxTrials, runAt: item.runAt.getTime(), results: item.results },
+          { trials: item.trials, maxTrials: item.maxTrials, runAt: item.runAt.getTime(), results: item.results, cancelRequested: item.cancelRequested },
           reason,
           now,
           { baseMs: this.opts.backoffBaseMs, maxMs: this.opts.backoffMaxMs },

@@ -18,10 +18,19 @@ import { SIGNALQ_VERDICT, decideAfterTrial } from './decide.ts';
 import type { HandlerRegistry } from './handlers.ts';
 import { Leases, knexLeaseStore } from './leases.ts';
 import { SettleWriter, knexOutcomeStore } from './settle-writer.ts';
+import { JobStateWriter } from '../jobs/job-writer.ts';
+import { ItemRun } from '../jobs/item-run.ts';
+import { CancelWatcher } from '../jobs/cancel-watcher.ts';
+import { jobReports } from '../jobs/context.ts';
 
 export class Processor {
   readonly writer: SettleWriter;
   readonly leases: Leases;
+  /** Running jobs' start marks, progress, summaries and history records, coalesced. */
+  readonly jobs: JobStateWriter;
+  /** Claimed items awaiting their outcome, by id: what a cancel request reaches. */
+  private readonly runs = new Map<number, ItemRun>();
+  private readonly cancels: CancelWatcher;
   /** Batches with items still awaiting an outcome, by claim token. */
   private readonly batches = new Map<string, Batch>();
   private stopping = false;
@@ -42,8 +51,13 @@ export class Processor {
   ) {
     this.writer = new SettleWriter(knexOutcomeStore(knex), signals, () => clock.now(), opts.batchSize, opts.settleDelayMs);
     this.writer.subscribe((written) => {
-      for (const w of written) this.batches.get(w.settlement.token)?.record(w.kind);
+      for (const w of written) {
+        this.batches.get(w.settlement.token)?.record(w.kind);
+        this.release(w.settlement.id, w.settlement.token);
+      }
     });
+    this.jobs = new JobStateWriter(knex, signals, () => clock.now(), opts.progressFlushMs, opts.leaseMs);
+    this.cancels = new CancelWatcher(knex, signals, opts.owner, this.runs);
     this.leases = new Leases(knexLeaseStore(knex), signals, clock, opts, this.writer);
     this.slots = pLimit(opts.concurrency);
   }
@@ -89,6 +103,8 @@ export class Processor {
       this.leases.drop(token);
       this.signals.emit('batchEnd', { token, ...summary });
     });
+    for (const row of rows) this.runs.set(Number(row.id), new ItemRun(Number(row.id), token));
+    this.cancels.start();
     this.signals.emit('batchStart', { token, claimed: rows.length });
     void this.dispatchAll(rows, batch);
     return batch;
@@ -107,6 +123,7 @@ export class Processor {
       ),
     );
     if (unstarted.length > 0) {
+      for (const id of unstarted) this.release(id, batch.token);
       await this.leases.handBack(batch.token, unstarted);
       batch.record('handedBack', unstarted.length);
     }
@@ -148,14 +165,48 @@ export class Processor {
       this.decide(item, [{ name: SIGNALQ_VERDICT, ok: false, permanent: true, error: `payload is not valid JSON (${messageOf(err)})` }], token);
       return true;
     }
+    const run = this.runs.get(item.id) ?? new ItemRun(item.id, token);
+    if (run.canceled) {
+      // Canceled while it waited for a slot: it never starts.
+      await this.decideCanceled(item, [{ name: SIGNALQ_VERDICT, ok: false, canceled: true, error: 'canceled before it started' }], token);
+      return true;
+    }
+    this.jobs.markStarted(item.id, token);
     const runs: Promise<HandlerOutcome>[] = [];
-    const signal: ProcessItemSignal = { item, results: item.results, run: (_handler, outcome) => void runs.push(outcome) };
+    const signal: ProcessItemSignal = {
+      item,
+      results: item.results,
+      run: (_handler, outcome) => void runs.push(outcome),
+      job: (handler) => ({ reports: jobReports(this.jobs, item.id, token, handler), run }),
+    };
     this.signals.emit('processItem', signal);
-    if (runs.length === 0 && this.registry.handlersFor(item.type).length === 0) return false;
+    if (runs.length === 0 && this.registry.handlersFor(item.type).length === 0) {
+      this.jobs.takeStart(item.id);
+      return false;
+    }
     const outcomes = await this.awaitRuns(item, runs, token);
+    if (outcomes.some((o) => o.canceled)) {
+      await this.decideCanceled(item, outcomes, token);
+      return true;
+    }
     for (const o of outcomes) if (!o.ok) this.signals.emit('handlerFailed', { item, handler: o.name, error: o.error ?? 'failed' });
+    // What the job reported goes before its outcome: progress and history of a finished item are complete.
+    if (this.jobs.hasPending(item.id)) await this.jobs.flushNow();
     this.decide(item, outcomes, token);
     return true;
+  }
+
+  /** Settles a canceled item, with a history record saying so. */
+  private async decideCanceled(item: Item, outcomes: HandlerOutcome[], token: string): Promise<void> {
+    this.jobs.addHistory(item.id, token, SIGNALQ_VERDICT, { status: 'canceled', comment: `canceled at an operator's request during trial ${item.trials + 1}` });
+    await this.jobs.flushNow();
+    this.decide(item, outcomes, token);
+  }
+
+  /** Forgets an item's run once its outcome is written or it was handed back. */
+  private release(id: number, token: string): void {
+    if (this.runs.get(id)?.token === token) this.runs.delete(id);
+    this.jobs.forget(id);
   }
 
   /**
@@ -193,6 +244,7 @@ export class Processor {
 
   private decide(item: Item, outcomes: HandlerOutcome[], token: string): void {
     const decision = this.decision(item, outcomes);
-    this.writer.add({ id: item.id, token, status: decision.status, runAt: decision.runAt, results: JSON.stringify(decision.results), item, decision });
+    const startedAt = this.jobs.takeStart(item.id);
+    this.writer.add({ id: item.id, token, status: decision.status, runAt: decision.runAt, results: JSON.stringify(decision.results), startedAt, item, decision });
   }
 }

@@ -19,6 +19,9 @@ import { emptyTally, type BatchSummary } from './batch.ts';
 import { WorkLoop, type WorkTotals } from '../worker/work-loop.ts';
 import { Admin } from '../admin/admin.ts';
 import { WakeNotifier } from '../worker/wake.ts';
+import { Declarations } from '../jobs/declarations.ts';
+import { checkPayload } from '../jobs/params.ts';
+import type { CancelResult } from '../jobs/cancel.ts';
 
 /** What `enqueue` did. */
 export interface EnqueueResult {
@@ -62,6 +65,8 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   readonly registry: HandlerRegistry;
   /** Operators' reads and actions: counts, listings, one item, retry, purge, workers (the CLI's and the dashboard's). */
   readonly admin: Admin;
+  /** Job types and their declared parameters, which enqueue checks payloads against. */
+  private readonly declarations: Declarations;
   private readonly notifier: WakeNotifier;
   private processor: Processor | null = null;
   private loop: WorkLoop | null = null;
@@ -79,7 +84,8 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
     this.clock = new ServerClock(knex);
     this.registry = new HandlerRegistry(this.signals, knex, options.handlerTimeoutMs);
     this.tables = new Tables(knex, target, options.migrate);
-    this.admin = new Admin(knex, this.clock, () => this.tables.ensure());
+    this.declarations = new Declarations(() => this.registry.handlers, () => this.clock.now());
+    this.admin = new Admin(knex, this.clock, () => this.tables.ensure(), this.declarations);
     // Once an enqueue has committed, wake the workers on this host (a worker in this process is woken directly).
     this.notifier = new WakeNotifier(knex, hostname(), () => this.clock.now());
     this.signals.on('itemEnqueued', (e) => e.created && this.notifier.notify());
@@ -101,9 +107,12 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
    * `maxPayloadBytes`, and bad options.
    */
   async enqueue<K extends keyof T & string>(type: K, payload: T[K], options: EnqueueOptions = {}): Promise<EnqueueResult> {
-    const row = buildRow(type, payload, options, this.clock.now(), this.options);
+    let row = buildRow(type, payload, options, this.clock.now(), this.options);
     if (!this.tables.ready) await (options.trx ? this.tables.ensureIn(options.trx) : this.tables.ensure());
-    const result = await insertItem(options.trx ?? this.knex, row);
+    const db = options.trx ?? this.knex;
+    const schemas = await this.declarations.schemasFor(type, db);
+    if (schemas.length > 0) row = buildRow(type, checkPayload(type, payload, schemas), options, this.clock.now(), this.options);
+    const result = await insertItem(db, row);
     const announce = () => this.signals.emit('itemEnqueued', { id: result.id, type, created: result.created });
     if (options.trx) options.trx.executionPromise.then(announce, () => {});
     else announce();
@@ -141,11 +150,41 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
       return buildRow(type, payload, o, now, this.options, label);
     });
     if (!this.tables.ready && rows.length) await (options.trx ? this.tables.ensureIn(options.trx) : this.tables.ensure());
+    // Types with declared parameters: their payloads are checked (and given their defaults) before anything is written.
+    const db = options.trx ?? this.knex;
+    const schemasByType = new Map<string, Record<string, unknown>[]>();
+    for (const r of rows) if (!schemasByType.has(r.type)) schemasByType.set(r.type, await this.declarations.schemasFor(r.type, db));
+    if ([...schemasByType.values()].some((s) => s.length > 0)) {
+      rows.forEach((r, i) => {
+        const schemas = schemasByType.get(r.type)!;
+        if (schemas.length === 0) return;
+        const label = options.label?.(i) ?? `item ${i}`;
+        const { type, payload, ...o } = items[i] as EnqueueManyItem;
+        rows[i] = buildRow(type, checkPayload(type, payload, schemas, `${label}: payload`), o, now, this.options, label);
+      });
+    }
     const inserted = rows.length ? await insertItems(options.trx ?? this.knex, rows) : 0;
     const announce = () => this.signals.emit('itemsEnqueued', { count: inserted, types: [...new Set(rows.map((r) => r.type))] });
     if (options.trx) options.trx.executionPromise.then(announce, () => {});
     else if (inserted > 0) announce();
     return { inserted, skipped: rows.length - inserted };
+  }
+
+  /**
+   * Cancels an item: a queued one becomes `canceled` at once and never runs; a running one's handlers see
+   * `ctx.signal` fire within two seconds, wherever it runs, and it ends `canceled` (not retried). Refuses (a
+   * `UsageError`) a finished item. `by` is recorded in the item's history (who asked).
+   */
+  cancel(id: number, by?: string): Promise<CancelResult> {
+    return this.admin.cancel(id, by);
+  }
+
+  /**
+   * One job for the person who started it: undefined when there is none with this id or it is another invoker's
+   * (`{ asAdmin: true }` sees every job). Its handlers' results show once it is finished.
+   */
+  job(id: number, who: { invoker?: string; asAdmin?: boolean }): Promise<Item | undefined> {
+    return this.admin.job(id, who);
   }
 
   /** Names of the handlers connected to this queue, in the order they were connected. */
@@ -243,7 +282,10 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
    */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
-      if (this.processor) await this.processor.writer.drain();
+      if (this.processor) {
+        await this.processor.writer.drain();
+        await this.processor.jobs.close();
+      }
       await this.notifier.flush();
       this.notifier.close();
       await this.knex.destroy();

@@ -288,7 +288,7 @@ export class SettleWriter {
     const written: WrittenOutcome[] = [];
     for (const s of group) {
       this.written.add(s);
-      const kind = lost.has(s.id) ? 'lost' : s.status === 'done' ? 'done' : s.status === 'need_retry' ? 'retry' : 'error';
+      const kind = lost.has(s.id) ? 'lost' : s.status === 'done' ? 'done' : s.status === 'need_retry' ? 'retry' : s.status === 'canceled' ? 'canceled' : 'error';
       written.push({ settlement: s, kind });
       if (kind !== 'lost') this.emitOutcome(s);
     }
@@ -314,7 +314,7 @@ export class SettleWriter {
   }
 
   private emitOutcome(s: PendingSettlement): void {
-    const event = s.status === 'done' ? 'itemDone' : s.status === 'need_retry' ? 'itemRetry' : 'itemError';
+    const event = s.status === 'done' ? 'itemDone' : s.status === 'need_retry' ? 'itemRetry' : s.status === 'canceled' ? 'itemCanceled' : 'itemError';
     if (!this.signals.has(event)) return; // most workers listen to none of these: build nothing
     const { decision } = s;
     // The item as it now stands in the database.
@@ -328,6 +328,7 @@ export class SettleWriter {
       owner: null,
       leaseUntil: null,
       finishedAt: final ? new Date(this.now()) : null,
+      startedAt: s.startedAt != null ? new Date(s.startedAt) : s.item.startedAt,
     };
     this.signals.emit(event, { item });
   }

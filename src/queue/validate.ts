@@ -107,4 +107,10 @@ export function validateEnqueueOptions(o: Omit<EnqueueOptions, 'trx'>, where = '
   if (o.maxTrials != null && (!Number.isInteger(o.maxTrials) || o.maxTrials < 1 || o.maxTrials > 1000)) {
     throw new UsageError(`${where}: maxTrials ${o.maxTrials} is invalid; use a whole number from 1 to 1000`);
   }
+  for (const field of ['invoker', 'scope'] as const) {
+    const v = o[field];
+    if (v != null && (typeof v !== 'string' || v.length < 1 || v.length > 191)) {
+      throw new UsageError(`${where}: ${field} ${JSON.stringify(v)} is invalid; use a string of 1-191 characters`);
+    }
+  }
 }

@@ -13,6 +13,7 @@ import { removeWorker } from '../db/sql/removeWorker.ts';
 import { touchWorker } from '../db/sql/touchWorker.ts';
 import type { Signals } from '../signals.ts';
 import { WakeListener, WORKER_LIVE_MS } from './wake.ts';
+import type { HandlerRecord } from '../jobs/declarations.ts';
 
 const HEARTBEAT_MS = 5_000;
 /** Rows not seen for this long belong to workers that died; any worker deletes them. */
@@ -28,8 +29,8 @@ export class WorkerPresence {
     private readonly knex: Knex,
     private readonly signals: Signals,
     private readonly now: () => number,
-    /** The connected handlers and the types each takes, recorded for operators (stats, the dashboard). */
-    private readonly handlers: () => { name: string; types: readonly string[] | '*' }[],
+    /** The connected handlers: the types each takes and what it declares, recorded for operators and enqueuers. */
+    private readonly handlers: () => HandlerRecord[],
   ) {}
 
   /** Listens for wakes and registers the worker. A database failure here is reported, not fatal. */

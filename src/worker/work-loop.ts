@@ -14,6 +14,7 @@ import type { HandlerRegistry } from '../queue/handlers.ts';
 import type { Processor } from '../queue/processor.ts';
 import { addTally, emptyTally, type BatchSummary, type Tally } from '../queue/batch.ts';
 import { WorkerPresence } from './presence.ts';
+import { recordOf } from '../jobs/declarations.ts';
 
 /** Totals over a worker's life. */
 export interface WorkTotals extends Tally {
@@ -62,7 +63,7 @@ export class WorkLoop {
    * Meanwhile the worker is registered (host, PID, handlers) and woken by enqueues on the same host.
    */
   async run(): Promise<WorkTotals> {
-    const presence = new WorkerPresence(this.d.knex, this.d.signals, () => this.d.clock.now(), () => this.d.registry.handlers.map((h) => ({ name: h.name, types: h.types })));
+    const presence = new WorkerPresence(this.d.knex, this.d.signals, () => this.d.clock.now(), () => this.d.registry.handlers.map(recordOf));
     await presence.start(() => this.hint());
     try {
       return await this.loop();

@@ -7,10 +7,11 @@ import type { Queue } from '../../src/queue/queue.ts';
 import type { HandlerContext, Item } from '../../src/types.ts';
 import { DIALECTS } from '../helpers/databases.ts';
 import { freshQueue } from '../helpers/queue.ts';
+import { NO_JOB } from '../../src/jobs/context.ts';
 
 /** The context the queue gives the handler on an item, for running it by hand as a crashed worker would have. */
 function contextFor(q: Queue<any>, item: Item): HandlerContext {
-  return { attempt: 1, idempotencyKey: `${item.id}:audit-log`, signal: new AbortController().signal, knex: q.knex };
+  return { attempt: 1, idempotencyKey: `${item.id}:audit-log`, signal: new AbortController().signal, knex: q.knex, ...NO_JOB.reports, warn: () => {} };
 }
 
 describe('audit-log options from the environment', () => {

@@ -28,8 +28,8 @@ describe('Batch', () => {
 
   it('adds tallies into totals that carry other fields', () => {
     const totals = { batches: 2, claimed: 10, ...emptyTally() };
-    addTally(totals, { done: 3, retry: 1, error: 1, handedBack: 2, lost: 0 });
-    addTally(totals, { done: 1, retry: 0, error: 0, handedBack: 0, lost: 1 });
-    expect(totals).toEqual({ batches: 2, claimed: 10, done: 4, retry: 1, error: 1, handedBack: 2, lost: 1 });
+    addTally(totals, { done: 3, retry: 1, error: 1, canceled: 0, handedBack: 2, lost: 0 });
+    addTally(totals, { done: 1, retry: 0, error: 0, canceled: 1, handedBack: 0, lost: 1 });
+    expect(totals).toEqual({ batches: 2, claimed: 10, done: 4, retry: 1, error: 1, canceled: 1, handedBack: 2, lost: 1 });
   });
 });

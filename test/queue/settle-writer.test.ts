@@ -14,6 +14,7 @@ function item(id: number): Item {
   return {
     id, type: 't', payload: {}, status: 'in_progress', trials: 0, maxTrials: 3, priority: 0, runAt: new Date(NOW), results: {},
     key: null, owner: 'test', leaseUntil: new Date(NOW + 60_000), createdAt: new Date(NOW), lastTryAt: new Date(NOW), finishedAt: null,
+    startedAt: null, invoker: null, scope: null, progress: null, summary: null, cancelRequested: false,
   };
 }
 

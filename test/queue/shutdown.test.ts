@@ -53,7 +53,7 @@ describe.each(DIALECTS)('stopOnSignals on %s', (dialect) => {
     const { code } = await app.exited;
     expect(code, app.stderr()).toBe(0);
     expect(app.stderr()).toBe('');
-    expect(app.stdout()).toMatch(/stopped \{"batches":1,"claimed":4,"done":1,"retry":0,"error":0,"handedBack":3,"lost":0\}\nclosed after SIGTERM\n$/);
+    expect(app.stdout()).toMatch(/stopped \{"batches":1,"claimed":4,"done":1,"retry":0,"error":0,"canceled":0,"handedBack":3,"lost":0\}\nclosed after SIGTERM\n$/);
     const stats = await q.admin.stats();
     expect(stats.counts).toMatchObject({ done: 1, pending: 3, in_progress: 0 });
     expect(await q.admin.get(first)).toMatchObject({ status: 'done', trials: 1, results: { slow: { ok: true, runs: 1 } } });

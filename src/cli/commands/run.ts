@@ -112,7 +112,7 @@ export async function processCommand(f: ProcessFlags): Promise<void> {
       total = stopping ? { batches: 0, claimed: 0, ...emptyTally() } : await queue.work({ untilEmpty: true });
     } else {
       const s = await queue.process();
-      total = { batches: s.claimed > 0 ? 1 : 0, claimed: s.claimed, done: s.done, retry: s.retry, error: s.error, handedBack: s.handedBack, lost: s.lost };
+      total = { batches: s.claimed > 0 ? 1 : 0, claimed: s.claimed, done: s.done, retry: s.retry, error: s.error, canceled: s.canceled, handedBack: s.handedBack, lost: s.lost };
     }
     const summary = { ...total, ms: Date.now() - started };
     output(!!f.json, summary, () => formatSummary(summary));

@@ -25,7 +25,8 @@ export interface ClaimRequest {
 export async function claimItems(knex: Knex, req: ClaimRequest): Promise<ItemRow[]> {
   if (req.types && req.types.length === 0) return [];
   const stamp = {
-    sql: `UPDATE ${ITEMS} SET status = 'in_progress', claim_token = ?, owner = ?, lease_until = ?, last_try_at = ?`,
+    // Claimed is not started: `started_at` is set once the item's handlers run (an item may wait for a free slot).
+    sql: `UPDATE ${ITEMS} SET status = 'in_progress', claim_token = ?, owner = ?, lease_until = ?, last_try_at = ?, started_at = NULL`,
     bindings: [req.token, req.owner, req.leaseUntil, req.now],
   };
   const dialect = dialectOf(knex);

@@ -15,6 +15,9 @@ export interface NewItemRow {
   max_trials: number;
   dedupe_key: string | null;
   created_at: number;
+  /** Who asked for the item, and in which scope (null: not given). */
+  invoker?: string | null;
+  scope?: string | null;
 }
 
 /** Rows per INSERT statement: enough to amortize a round trip. */
@@ -44,8 +47,8 @@ export function chunkRows(rows: NewItemRow[], maxRows = INSERT_CHUNK, maxBytes =
   return chunks;
 }
 
-const INSERT_COLUMNS = 'type, payload, priority, run_at, max_trials, dedupe_key, active_key, created_at, status, trials, results';
-const ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '{}')";
+const INSERT_COLUMNS = 'type, payload, priority, run_at, max_trials, dedupe_key, active_key, created_at, invoker, scope, status, trials, results';
+const ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '{}')";
 
 /**
  * One multi-row INSERT, written out rather than built with knex's query builder, which cost more than the
@@ -57,7 +60,7 @@ function bulkInsertSql(dialect: Dialect, rows: NewItemRow[]): { sql: string; bin
   const keyed = rows.some((r) => r.dedupe_key != null);
   const values = new Array(rows.length).fill(ROW_PLACEHOLDERS).join(', ');
   const bindings: unknown[] = [];
-  for (const r of rows) bindings.push(r.type, r.payload, r.priority, r.run_at, r.max_trials, r.dedupe_key, r.dedupe_key, r.created_at);
+  for (const r of rows) bindings.push(r.type, r.payload, r.priority, r.run_at, r.max_trials, r.dedupe_key, r.dedupe_key, r.created_at, r.invoker ?? null, r.scope ?? null);
   const tail = keyed && dialect.skipHeldKeys != null ? ` ${dialect.skipHeldKeys}` : '';
   return { sql: `INSERT INTO ${ITEMS} (${INSERT_COLUMNS}) VALUES ${values}${tail}`, bindings };
 }

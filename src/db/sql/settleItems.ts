@@ -15,6 +15,8 @@ export interface Settlement {
   runAt: number;
   /** The item's full results map, serialized. */
   results: string;
+  /** When its handlers started on this trial, if not yet written (kept if already set). */
+  startedAt?: number | null;
 }
 
 /**
@@ -50,6 +52,17 @@ async function settleDistinct(knex: Knex, settlements: Settlement[], now: number
   column('run_at', (s) => s.runAt);
   column('results', (s) => s.results);
   column('finished_at', (s) => (final(s) ? now : null));
+  // Start marks not yet written: most items finish before the job writer's next flush, and carry theirs here.
+  const starts = settlements.map((s) => s.startedAt ?? null);
+  if (starts.some((v) => v !== null)) {
+    if (starts.every((v) => v === starts[0])) {
+      set.push('started_at = COALESCE(started_at, ?)');
+      bindings.push(starts[0]);
+    } else {
+      set.push(`started_at = COALESCE(started_at, CASE id ${settlements.map(() => 'WHEN ? THEN ?').join(' ')} END)`);
+      settlements.forEach((s, i) => bindings.push(s.id, starts[i]));
+    }
+  }
   // A finished item frees its dedupe key for a later enqueue.
   const finishedIds = settlements.filter(final).map((s) => s.id);
   if (finishedIds.length === settlements.length) set.push('active_key = NULL');

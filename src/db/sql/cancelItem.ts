@@ -1,0 +1,29 @@
+/**
+ * Cancel: a queued item is canceled at once; a running one is marked, and the worker that holds it ends it.
+ */
+import type { Knex } from 'knex';
+import { retryOnLockConflict } from '../dialect.ts';
+import { ITEMS } from '../rows.ts';
+
+/** Cancels an item if it is still queued (pending or need_retry): it never runs. True when it was. */
+export async function cancelQueuedItem(knex: Knex, id: number, now: number): Promise<boolean> {
+  const n = await retryOnLockConflict(() =>
+    knex(ITEMS)
+      .update({ status: 'canceled', finished_at: now, active_key: null, cancel_requested: true })
+      .where('id', id)
+      .whereIn('status', ['pending', 'need_retry']),
+  );
+  return n > 0;
+}
+
+/** Marks a running item cancel-requested. True when it was running. */
+export async function requestCancel(knex: Knex, id: number): Promise<boolean> {
+  const n = await retryOnLockConflict(() => knex(ITEMS).update({ cancel_requested: true }).where('id', id).andWhere('status', 'in_progress'));
+  return n > 0;
+}
+
+/** Items held by `owner` whose cancel was requested (read through the (cancel_requested, owner) index). */
+export async function cancelRequestsFor(knex: Knex, owner: string): Promise<{ id: number; token: string }[]> {
+  const rows = await knex(ITEMS).select('id', 'claim_token').where({ cancel_requested: true, owner }).andWhere('status', 'in_progress');
+  return rows.map((r: { id: number | string; claim_token: string }) => ({ id: Number(r.id), token: r.claim_token }));
+}
