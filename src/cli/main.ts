@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DatabaseError, LockBusyError, UsageError, messageOf } from '../errors.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
+import { cancelCommand, typesCommand } from './commands/jobs.ts';
 import { migrateCommand, processCommand, workCommand } from './commands/run.ts';
 import { deleteCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand, workersCommand } from './commands/inspect.ts';
 
@@ -30,6 +31,9 @@ function buildProgram(): Command {
     .option('--priority <n>', 'lower runs first (default 0)')
     .option('--max-trials <n>', 'trials before error (default 10)')
     .option('--file <path>', 'one JSON payload per line; - reads standard input')
+    .option('--invoker <who>', 'who asks for it (a user id, say): list --invoker shows theirs')
+    .option('--scope <scope>', 'the scope it belongs to (a tenant, say)')
+    .option('--handlers <dir>', 'check payloads against the parameters declared in this folder too (default ./handlers, when it exists)')
     .addOption(jsonOption())
     .action((type, json, _o, cmd) => enqueueCommand(type, json, globals(cmd)));
 
@@ -57,6 +61,7 @@ function buildProgram(): Command {
 
   program.command('list').description('list items, newest first').addOption(jsonOption())
     .option('--status <status>', 'only items with this status').option('--type <type>', 'only items of this type')
+    .option('--invoker <who>', 'only items enqueued by this invoker').option('--scope <scope>', 'only items of this scope')
     .option('--limit <n>', 'at most this many (default 50)')
     .action((_o, cmd) => listCommand(globals(cmd)));
 
@@ -67,8 +72,16 @@ function buildProgram(): Command {
     .option('--all', 'every error item (with --type T: of that type)').option('--type <type>', 'with --all: only items of this type')
     .action((id, _o, cmd) => retryCommand(id, globals(cmd)));
 
-  program.command('delete').description('delete an item that is not running (one of a misspelt type, say)').argument('<id>').addOption(jsonOption())
+  program.command('delete').description('delete an item that is not running, and its history (a finished job, one of a misspelt type)').argument('<id>').addOption(jsonOption())
     .action((id, _o, cmd) => deleteCommand(id, globals(cmd)));
+
+  program.command('types').description('list the item types live workers (and ./handlers) take, with their help and parameters').addOption(jsonOption())
+    .option('--handlers <dir>', 'also list the handlers of this folder (default ./handlers, when it exists)')
+    .action((_o, cmd) => typesCommand(globals(cmd)));
+
+  program.command('cancel').description('cancel an item: a queued one at once, a running one within 2 s').argument('<id>').addOption(jsonOption())
+    .option('--by <who>', 'who cancels, for its history (default $USER)')
+    .action((id, _o, cmd) => cancelCommand(id, globals(cmd)));
 
   program.command('workers').description('list running workers: host, PID, handlers, last seen').addOption(jsonOption())
     .action((_o, cmd) => workersCommand(globals(cmd)));

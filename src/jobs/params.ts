@@ -11,7 +11,7 @@ import { UsageError } from '../errors.ts';
 // ajv's typings describe a CommonJS default export while Node loads it as one: accept either shape.
 const Ajv = ((AjvModule as any).default ?? AjvModule) as typeof AjvModule.default;
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, validateFormats: false });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, validateFormats: false, verbose: true });
 const compiled = new Map<string, ValidateFunction>();
 
 /** The compiled check of a schema (cached by its JSON). Throws a `UsageError` naming a schema ajv cannot compile. */
@@ -49,7 +49,10 @@ export function checkPayload(type: string, payload: unknown, schemas: Record<str
   const problems: string[] = [];
   for (const schema of schemas) {
     const validate = validatorOf(schema, `type ${type}`);
-    if (!validate(filled)) for (const e of validate.errors ?? []) problems.push(describe(e, filled));
+    if (!validate(filled)) {
+      // A choice (TypeBox's union of literals) fails each branch and then the union: name it once, with the choices.
+      for (const e of validate.errors ?? []) if (!/\/anyOf\/\d+\//.test(e.schemaPath)) problems.push(describe(e, filled));
+    }
   }
   if (problems.length > 0) {
     const unique = [...new Set(problems)];
@@ -67,6 +70,11 @@ function describe(e: ErrorObject, root: unknown): string {
       return `${at(String(e.params.missingProperty))} is required`;
     case 'additionalProperties':
       return `${at(String(e.params.additionalProperty))} is not a parameter of this type`;
+    case 'anyOf': {
+      const consts = ((e.parentSchema as { anyOf?: { const?: unknown }[] })?.anyOf ?? []).filter((a) => 'const' in a).map((a) => a.const);
+      if (consts.length > 0) return `${path || 'payload'} must be one of ${consts.map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(valueAt(root, e.instancePath))})`;
+      return `${path || 'payload'} matches none of its allowed forms (got ${JSON.stringify(valueAt(root, e.instancePath))})`;
+    }
     case 'enum':
       return `${path || 'payload'} must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')} (got ${JSON.stringify(valueAt(root, e.instancePath))})`;
     default:

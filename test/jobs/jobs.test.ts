@@ -79,7 +79,8 @@ describe.each(DIALECTS)('jobs on %s', (dialect) => {
     const other = await sameDatabase(q);
     const mid = await until(async () => {
       const item = await other.admin.get(id);
-      return item?.progress?.done === 500 ? item : undefined;
+      // Progress and history go in one flush, progress first: wait for both.
+      return item?.progress?.done === 500 && (await other.admin.history(id)).length === 2 ? item : undefined;
     }, 15_000, 'progress 500 visible');
     expect(mid.progress).toEqual({ done: 500, size: 1000, percent: 50, message: 'record 500' });
     expect(mid.status).toBe('in_progress');

@@ -2,6 +2,7 @@
  * `signalq enqueue TYPE JSON` and `signalq enqueue TYPE --file ITEMS.ndjson`.
  */
 import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError, messageOf } from '../../errors.ts';
 import type { EnqueueManyResult } from '../../index.ts';
@@ -14,7 +15,19 @@ export interface EnqueueFlags extends GlobalFlags {
   priority?: string;
   maxTrials?: string;
   file?: string;
+  invoker?: string;
+  scope?: string;
+  handlers?: string;
   json?: boolean;
+}
+
+/**
+ * The queue, with the handlers folder's declarations (default ./handlers, when it exists): a payload is checked
+ * against the parameters its type declares there and in the live workers, so a typo is refused before any worker
+ * starts.
+ */
+function openForEnqueue(f: EnqueueFlags) {
+  return openQueue(f, {}, { dir: resolve(f.handlers ?? './handlers'), explicit: f.handlers !== undefined });
 }
 
 export async function enqueueCommand(type: string, payloadText: string | undefined, f: EnqueueFlags): Promise<void> {
@@ -23,6 +36,8 @@ export async function enqueueCommand(type: string, payloadText: string | undefin
     delayMs: f.delay !== undefined ? parseDuration(f.delay, '--delay') : undefined,
     priority: f.priority !== undefined ? parseInteger(f.priority, '--priority', -1_000_000, 1_000_000) : undefined,
     maxTrials: f.maxTrials !== undefined ? parseInteger(f.maxTrials, '--max-trials', 1, 1000) : undefined,
+    invoker: f.invoker,
+    scope: f.scope,
   };
   if (f.file !== undefined && payloadText !== undefined) throw new UsageError('give either a JSON payload or --file, not both');
   if (f.file === undefined && payloadText === undefined) throw new UsageError(`no payload for ${type}; give it as JSON (signalq enqueue ${type} '{"id":1}') or use --file ITEMS.ndjson`);
@@ -30,7 +45,7 @@ export async function enqueueCommand(type: string, payloadText: string | undefin
 
   if (f.file === undefined) {
     const payload = parseJsonArgument(payloadText!, 'payload');
-    const queue = await openQueue(f);
+    const queue = await openForEnqueue(f);
     try {
       const r = await queue.enqueue(type, payload, options);
       output(!!f.json, r, () => (r.created ? `enqueued item ${r.id} (${type})` : `item ${r.id} with key ${JSON.stringify(f.key)} is not finished yet; nothing written`));
@@ -47,7 +62,7 @@ export async function enqueueCommand(type: string, payloadText: string | undefin
     // The first chunk is read before the database is opened: a path that cannot be read, an empty file or a bad
     // early line is refused without touching it.
     const first = await chunks.next();
-    const queue = await openQueue(f);
+    const queue = await openForEnqueue(f);
     try {
       const items = (lines: NdjsonLine[]) => lines.map((l) => ({ type, payload: l.payload, ...options }));
       const r = await queue.knex.transaction((trx) => writeChunks(first.done ? [] : first.value, chunks, (lines) =>

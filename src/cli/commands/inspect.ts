@@ -32,10 +32,10 @@ export function statsCommand(f: JsonFlag) {
   });
 }
 
-export function listCommand(f: JsonFlag & { status?: string; type?: string; limit?: string }) {
+export function listCommand(f: JsonFlag & { status?: string; type?: string; invoker?: string; scope?: string; limit?: string }) {
   const limit = f.limit !== undefined ? parseInteger(f.limit, '--limit', 1, 100_000) : 50;
   return withQueue(f, async (q) => {
-    const items = await q.admin.list({ status: f.status, type: f.type, limit });
+    const items = await q.admin.list({ status: f.status, type: f.type, invoker: f.invoker, scope: f.scope, limit });
     if (f.json) return output(true, items, () => '');
     // Unfinished items of a type no live worker takes will wait until one starts: say which types those are.
     const handlersOf = await q.admin.liveHandlersByType();
@@ -51,7 +51,8 @@ export function showCommand(idText: string, f: JsonFlag) {
   return withQueue(f, async (q) => {
     const item = await q.admin.get(id);
     if (!item) throw new UsageError(`no item with id ${id}`);
-    output(!!f.json, item, () => formatItem(item));
+    const history = await q.admin.history(id);
+    output(!!f.json, { ...item, history }, () => formatItem(item, history));
   });
 }
 
