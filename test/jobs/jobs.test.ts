@@ -97,6 +97,26 @@ describe.each(DIALECTS)('jobs on %s', (dialect) => {
     ]);
   });
 
+  it('coalesces progress: a job reporting each of 20,000 records writes its progress a few times, not per record', async () => {
+    const q = await freshQueue(dialect, { progressFlushMs: 100 });
+    let progressWrites = 0;
+    q.knex.on('query', (e: { sql: string }) => void (/progress_done/.test(e.sql) && progressWrites++));
+    q.connect({
+      name: 'busy', types: ['j'],
+      handle: async (_item, ctx) => {
+        for (let i = 1; i <= 20_000; i++) {
+          ctx.progress(i, 20_000);
+          if (i % 2_000 === 0) await new Promise((r) => setTimeout(r, 30)); // the job takes a few flush periods
+        }
+      },
+    });
+    const { id } = await q.enqueue('j', {});
+    await q.process();
+    expect((await q.admin.get(id))!.progress).toMatchObject({ done: 20_000, size: 20_000, percent: 100 });
+    expect(progressWrites).toBeGreaterThanOrEqual(1);
+    expect(progressWrites).toBeLessThan(50);
+  });
+
   it('hides results until the job is finished, and shows a job only to its invoker', async () => {
     const q = await freshQueue(dialect);
     let release!: () => void;
