@@ -174,7 +174,9 @@ export class CrontabRunner {
             notRun.push({ scheduledAt: t, message });
             continue;
           }
-          const { id } = await insertItem(trx, { type: row.type, payload: row.payload, priority: 0, run_at: now, max_trials: this.deps.maxTrials, dedupe_key: null, created_at: now });
+          // Runnable at once: never later than the server's time now (a step run for a time ahead of it is a test's clock).
+          const runAt = Math.min(now, this.deps.now());
+          const { id } = await insertItem(trx, { type: row.type, payload: row.payload, priority: 0, run_at: runAt, max_trials: this.deps.maxTrials, dedupe_key: null, created_at: runAt });
           // The tick's key: a second runner's insert of it fails here, and its whole transaction rolls back.
           await insertCronRun(trx, { cron_name: row.name, scheduled_at: t, item_id: id, status: null, message: null, created_at: now });
           started.push({ itemId: id, scheduledAt: t });
