@@ -8,7 +8,7 @@
 import type { Knex } from 'knex';
 import nodeCron, { type ScheduledTask } from 'node-cron';
 import type { CronRow } from '../db/cron-rows.ts';
-import { dialectOf } from '../db/dialect.ts';
+import { dialectOf, retryOnLockConflict } from '../db/dialect.ts';
 import { advanceCron } from '../db/sql/advanceCron.ts';
 import { finishCronRun } from '../db/sql/finishCronRun.ts';
 import { insertCronRun } from '../db/sql/insertCronRun.ts';
@@ -157,8 +157,9 @@ export class CrontabRunner {
     const started: { itemId: number; scheduledAt: number }[] = [];
     const notRun: { scheduledAt: number; message: string }[] = [];
     try {
-      await this.deps.knex.transaction(async (trx) => {
-        started.length = notRun.length = 0; // a transaction retried by knex starts over
+      // A deadlock or lock wait between runners is tried again; the transaction starts over whole.
+      await retryOnLockConflict(() => this.deps.knex.transaction(async (trx) => {
+        started.length = notRun.length = 0; // a retried transaction starts over
         const last = decision.run.length ? decision.run[decision.run.length - 1] : null;
         if (!(await advanceCron(trx, row.name, from, nextTick(schedule, now), last, now))) return;
         if (decision.notRun) {
@@ -181,7 +182,7 @@ export class CrontabRunner {
           await insertCronRun(trx, { cron_name: row.name, scheduled_at: t, item_id: id, status: null, message: null, created_at: now });
           started.push({ itemId: id, scheduledAt: t });
         }
-      });
+      }));
     } catch (err) {
       if (dialectOf(this.deps.knex).isDuplicateKeyError(err)) return { enqueued: 0, notRun: 0 }; // another runner won
       throw err;
