@@ -76,6 +76,8 @@ export class CrontabRunner {
   /** One step at a time: a timer firing during a reload waits for it. */
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
+  /** A timer's step waiting its turn: timers firing meanwhile (many crons on one second) share it. */
+  private queuedStep: Promise<unknown> | null = null;
   private running = false;
 
   constructor(private readonly deps: CrontabRunnerDeps, private readonly options: CrontabRunnerOptions = {}) {
@@ -232,11 +234,22 @@ export class CrontabRunner {
 
   private schedule(c: CronRow): void {
     // node-cron only says when to look: the database says what is due. noOverlap: a slow look is not stacked.
-    const task = nodeCron.createTask(c.expression, () => this.runDue().then(() => {}, (err) => {
-      this.deps.signals.emit('databaseError', { error: err as Error, during: 'running the crontab', retryInMs: this.reloadMs });
-    }), { name: `signalq:${c.name}`, noOverlap: true, logger: silentLogger, ...(c.timezone ? { timezone: c.timezone } : {}) });
+    const task = nodeCron.createTask(c.expression, () => this.stepOnTimer(), { name: `signalq:${c.name}`, noOverlap: true, logger: silentLogger, ...(c.timezone ? { timezone: c.timezone } : {}) });
     void task.start();
     this.tasks.set(c.name, { task, key: taskKey(c) });
+  }
+
+  /** What a timer does: one `runDue` at its turn, shared by the timers that fire before it starts. */
+  private stepOnTimer(): Promise<unknown> {
+    if (this.queuedStep) return this.queuedStep;
+    const step: Promise<unknown> = this.chain.then(() => {
+      if (this.queuedStep === step) this.queuedStep = null; // it starts now: a timer firing from here queues another
+      return this.runDue();
+    }).catch((err) => {
+      this.deps.signals.emit('databaseError', { error: err as Error, during: 'running the crontab', retryInMs: this.reloadMs });
+    });
+    this.queuedStep = step;
+    return step;
   }
 
   private async unschedule(name: string): Promise<void> {

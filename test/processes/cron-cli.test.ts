@@ -114,7 +114,7 @@ describe('signalq work runs the crontab', () => {
       await waitFor('a cron run to be logged OK', async () => (await q.crontab.logs('beat')).some((e) => e.status === 'OK'), 40_000);
       await waitFor('the worker to flag the orphan cron', () => worker.stderr().includes('cron orphan enqueues nobody.takes, which no handler of this worker takes'), 10_000);
       const logs = await runCli(['cron', 'logs', 'beat', '--db', db]);
-      expect(logs.stdout).toMatch(/^\d{4}-\S+ {2}(OK|RUNNING) +item \d+ {2}item \d+ (done|is )/m);
+      expect(logs.stdout).toMatch(/^\d{4}-\S+ {2}OK {7}item \d+ done$/m);
     } finally {
       worker.child.kill('SIGTERM');
     }

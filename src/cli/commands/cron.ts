@@ -137,5 +137,5 @@ function formatCronList(enabled: boolean, crons: CronListing[]): string {
 }
 
 function formatLogLine(e: CronLogEntry): string {
-  return `${formatTime(e.scheduledAt)}  ${e.status.padEnd(7)}  ${e.itemId != null ? `item ${e.itemId}  ` : ''}${e.message}`;
+  return `${formatTime(e.scheduledAt)}  ${e.status.padEnd(7)}  ${e.message}`; // an item's message names it
 }
