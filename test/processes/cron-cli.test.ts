@@ -123,3 +123,25 @@ describe('signalq work runs the crontab', () => {
     expect(r.stderr).not.toContain('beat enqueues');
   });
 });
+
+describe('three signalq work processes on MariaDB running the same crontab', () => {
+  it('enqueue one item per tick: every item has its tick row, no tick two items', async () => {
+    const { db, q } = await fresh('mysql');
+    await q.crontab.add({ name: 'beat', expression: '*/1 * * * * *', type: 'job' });
+    const workers = [0, 1, 2].map(() => startCli(['work', '--handlers', fixtureHandlers('handlers-basic'), '--db', db]));
+    const ticks = async () => Number((await q.knex('signalq_cron_runs').whereNotNull('item_id').count({ c: '*' }))[0].c);
+    try {
+      await waitFor('three workers to be up', async () => (await q.admin.workers()).filter((w) => w.alive).length === 3, 40_000);
+      const from = await ticks();
+      await waitFor('five more ticks with all three workers up', async () => (await ticks()) >= from + 5, 40_000);
+    } finally {
+      for (const w of workers) w.child.kill('SIGTERM');
+    }
+    for (const w of workers) expect((await w.result).code).toBe(0);
+    const runs = await q.knex('signalq_cron_runs').select('scheduled_at', 'item_id').whereNotNull('item_id');
+    const items = await q.knex('signalq_items').select('id').where({ type: 'job' });
+    expect(items.length).toBe(runs.length);
+    expect(new Set(runs.map((r: any) => Number(r.item_id)))).toEqual(new Set(items.map((i: any) => Number(i.id))));
+    expect(new Set(runs.map((r: any) => Number(r.scheduled_at))).size).toBe(runs.length);
+  });
+});
