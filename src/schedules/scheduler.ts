@@ -7,6 +7,7 @@
  */
 import type { Knex } from 'knex';
 import nodeCron, { type ScheduledTask } from 'node-cron';
+import pLimit from 'p-limit';
 import type { CronRow } from '../db/cron-rows.ts';
 import { dialectOf, retryOnLockConflict } from '../db/dialect.ts';
 import { advanceCron } from '../db/sql/advanceCron.ts';
@@ -64,6 +65,9 @@ export interface DueSummary {
   notRun: number;
 }
 
+/** Crons whose due ticks are handled at once (each takes a connection of the pool, 8 on MySQL, 1 on SQLite). */
+const CRONS_AT_ONCE = 4;
+
 const silentLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export class CrontabRunner {
@@ -120,9 +124,11 @@ export class CrontabRunner {
       await this.deps.tablesReady();
       const total: DueSummary = { enqueued: 0, notRun: 0 };
       if (!(await crontabEnabled(this.deps.knex))) return total;
-      for (const row of await listCrons(this.deps.knex)) {
-        if (!Number(row.activated) || row.next_run_at == null || Number(row.next_run_at) > now) continue;
-        const done = await this.runCron(row, now);
+      const due = (await listCrons(this.deps.knex)).filter((r) => Number(r.activated) && r.next_run_at != null && Number(r.next_run_at) <= now);
+      // Each cron's ticks are one transaction of their own, so several go at once (a commit waits on the disk):
+      // measured on MariaDB, 100 crons due at once took 2 s one after the other.
+      const limit = pLimit(CRONS_AT_ONCE);
+      for (const done of await Promise.all(due.map((row) => limit(() => this.runCron(row, now))))) {
         total.enqueued += done.enqueued;
         total.notRun += done.notRun;
       }
