@@ -3,6 +3,7 @@
  */
 import ms from 'ms';
 import { UsageError } from './errors.ts';
+import { resolveCrontabOptions, type CrontabOptions, type ResolvedCrontabOptions } from './schedules/crontab.ts';
 
 /**
  * The longest delay Node's timers take: 2^31-1 ms, about 24.8 days. A longer one does not wait longer: Node fires
@@ -121,9 +122,11 @@ export interface QueueOptions {
    * refuses to work, saying what to run, when it does not: for teams whose deploy runs the migrations itself.
    */
   migrate?: boolean;
+  /** The crontab's settings: read-only mode, log entries kept per cron. See `CrontabOptions`. */
+  crontab?: CrontabOptions;
 }
 
-export type ResolvedOptions = Required<Omit<QueueOptions, 'db'>>;
+export type ResolvedOptions = Required<Omit<QueueOptions, 'db' | 'crontab'>> & { crontab: ResolvedCrontabOptions };
 
 /** Fills in the defaults and refuses values that make no sense, naming them. */
 export function resolveOptions(opts: QueueOptions, owner: string): ResolvedOptions {
@@ -141,6 +144,7 @@ export function resolveOptions(opts: QueueOptions, owner: string): ResolvedOptio
     progressFlushMs: opts.progressFlushMs ?? 250,
     owner: opts.owner ?? owner,
     migrate: opts.migrate ?? true,
+    crontab: resolveCrontabOptions(opts.crontab),
   };
   if (typeof o.migrate !== 'boolean') throw new UsageError(`option migrate=${JSON.stringify(o.migrate)} must be true or false`);
   const positive: (keyof ResolvedOptions)[] = ['batchSize', 'concurrency', 'leaseMs', 'maxTrials', 'handlerTimeoutMs', 'maxPayloadBytes'];

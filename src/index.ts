@@ -28,3 +28,8 @@ export function defineHandler<P = unknown>(handler: Handler<P>): Handler<P> {
   return handler;
 }
 export { migrationSource, MIGRATIONS_TABLE } from './db/migrate.ts';
+export { CrontabAdmin, type CronListing, type CronLogEntry, type CrontabDocument } from './schedules/admin.ts';
+export { CrontabRunner, type CrontabRunnerOptions, type DueSummary } from './schedules/scheduler.ts';
+export type { CronSpec, Cron, CrontabOptions } from './schedules/crontab.ts';
+export type { MissedPolicy } from './schedules/policy.ts';
+export type { CronRunStatus } from './schedules/log-status.ts';

@@ -6,6 +6,7 @@ import mittModule, { type Emitter } from 'mitt';
 import type { HandlerOutcome, Item, ItemOf, Results, TypeMap } from './types.ts';
 import type { BatchSummary } from './queue/batch.ts';
 import type { JobHooks } from './jobs/context.ts';
+import type { CronRunStatus } from './schedules/log-status.ts';
 
 /**
  * The `processItem` signal's argument. Each connected handler is a listener of `processItem` (`Queue.connect`):
@@ -55,6 +56,13 @@ export type SignalqEvents = {
   leasesExpired: { count: number };
   /** The database failed; the worker keeps what it has and retries after `retryInMs`. */
   databaseError: { error: Error; during: string; retryInMs: number };
+  /** A cron's tick enqueued its item (sent by the one worker that handled the tick). */
+  cronStarted: { name: string; type: string; scheduledAt: Date; itemId: number };
+  /**
+   * A cron's run is over: its item finished (`OK`, `WARN`, `FAILURE`, sent by the one worker that recorded it), or
+   * a tick was not run (`NOTRUN`: missed while no worker ran, or skipped because the previous run had not finished).
+   */
+  cronFinished: { name: string; scheduledAt: Date; itemId: number | null; status: Exclude<CronRunStatus, 'RUNNING'>; message: string };
   /** A listener of another event threw; the work it listened to went on regardless. */
   listenerError: { event: string; error: unknown };
 };

@@ -7,6 +7,7 @@ import { DatabaseError, LockBusyError, UsageError, messageOf } from '../errors.t
 import { enqueueCommand } from './commands/enqueue.ts';
 import { cancelCommand, typesCommand } from './commands/jobs.ts';
 import { migrateCommand, processCommand, workCommand } from './commands/run.ts';
+import { registerCronCommands } from './commands/cron-table.ts';
 import { deleteCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand, workersCommand } from './commands/inspect.ts';
 
 /** Builds the command table (a fresh one per run: commander keeps parsed state on it). */
@@ -53,7 +54,8 @@ function buildProgram(): Command {
     .addOption(jsonOption())
     .action((_o, cmd) => processCommand(globals(cmd)));
 
-  runOptions(program.command('work').description('process items until stopped (SIGTERM/SIGINT stop gracefully)'))
+  runOptions(program.command('work').description('process items and run the crontab until stopped (SIGTERM/SIGINT stop gracefully)'))
+    .option('--no-crontab', 'do not run the crontab in this worker')
     .action((_o, cmd) => workCommand(globals(cmd)));
 
   program.command('stats').description('count items per status and type, and which types no live worker takes').addOption(jsonOption())
@@ -90,6 +92,7 @@ function buildProgram(): Command {
     .option('--done-older-than <duration>', 'e.g. 7d')
     .action((_o, cmd) => purgeCommand(globals(cmd)));
 
+  registerCronCommands(program, globals, jsonOption);
   return program;
 }
 

@@ -22,6 +22,8 @@ import { WakeNotifier } from '../worker/wake.ts';
 import { Declarations } from '../jobs/declarations.ts';
 import { checkPayload } from '../jobs/params.ts';
 import type { CancelResult } from '../jobs/cancel.ts';
+import { CrontabAdmin } from '../schedules/admin.ts';
+import { CrontabRunner, type CrontabRunnerOptions } from '../schedules/scheduler.ts';
 
 /** What `enqueue` did. */
 export interface EnqueueResult {
@@ -74,6 +76,9 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   private working: Promise<WorkTotals> | null = null;
   private readonly tables: Tables;
   private closing: Promise<void> | null = null;
+  private crontabAdmin: CrontabAdmin | null = null;
+  private crontabRunner: CrontabRunner | null = null;
+  private crontabStopping: Promise<void> = Promise.resolve();
 
   constructor(
     /** The knex instance the queue uses; app code may share it for its own transactions. */
@@ -268,10 +273,46 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   }
 
   /**
+   * The crontab's reads and actions (list, logs, add, remove, enable, disable, on/off, export, import), for the
+   * CLI and the dashboard; see `CrontabAdmin`. Running it is `startCrontab()`.
+   */
+  get crontab(): CrontabAdmin {
+    return (this.crontabAdmin ??= new CrontabAdmin(
+      this.knex, () => this.clock.now(), { ...this.options.crontab, maxPayloadBytes: this.options.maxPayloadBytes },
+      () => this.tables.ensure(), () => this.admin.liveHandlersByType(),
+    ));
+  }
+
+  /**
+   * Runs the crontab in this process, beside `work()` (which runs the items it enqueues): loads it from the
+   * database, runs what was missed while no worker ran (each cron's missed-run policy), then enqueues one item per
+   * tick however many processes run it, and applies changes made elsewhere within `reloadMs` (default 2 s).
+   * `stop()` stops it too. Resolves once the crontab is loaded.
+   */
+  async startCrontab(options: CrontabRunnerOptions = {}): Promise<CrontabRunner> {
+    if (this.crontabRunner) throw new UsageError('the crontab already runs in this queue; call startCrontab() once');
+    const runner = (this.crontabRunner = new CrontabRunner({
+      knex: this.knex, signals: this.signals, now: () => this.clock.now(), tablesReady: () => this.tables.ensure(),
+      maxTrials: this.options.maxTrials, logsKept: this.options.crontab.logsKept,
+      takesType: (type) => this.registry.handlers.length === 0 || this.registry.handlers.some((h) => h.types === '*' || h.types.includes(type)),
+    }, options));
+    try {
+      await runner.start();
+    } catch (err) {
+      this.crontabRunner = null;
+      throw err;
+    }
+    return runner;
+  }
+
+  /**
    * Graceful stop: running handlers finish, claimed items not yet started go back to `pending` with no trial
    * counted, and outcomes are written. `work()` resolves once all that is done; then call `close()`.
    */
   stop(): void {
+    const runner = this.crontabRunner;
+    this.crontabRunner = null;
+    this.crontabStopping = runner?.stop() ?? this.crontabStopping;
     this.processor?.stop();
     this.loop?.poke();
   }
@@ -282,6 +323,7 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
    */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
+      await (this.crontabRunner?.stop() ?? this.crontabStopping);
       if (this.processor) {
         await this.processor.writer.drain();
         await this.processor.jobs.close();

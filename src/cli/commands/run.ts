@@ -124,7 +124,7 @@ export async function processCommand(f: ProcessFlags): Promise<void> {
   }
 }
 
-export async function workCommand(f: RunFlags): Promise<void> {
+export async function workCommand(f: RunFlags & { crontab?: boolean }): Promise<void> {
   const queue = await openWithHandlers(f);
   reportProblems(queue, !!f.verbose);
   const stopReporting = reportActivity(queue);
@@ -144,7 +144,13 @@ export async function workCommand(f: RunFlags): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    const totals = await queue.work();
+    if (f.crontab !== false) {
+      // The crontab runs beside the work loop; queue.stop() stops it too. Not a refusal: handlers may live elsewhere.
+      await queue.startCrontab({
+        onUnhandledType: (c) => process.stderr.write(`signalq: warning: cron ${c.name} enqueues ${c.type}, which no handler of this worker takes; its items wait for a worker that has one\n`),
+      });
+    }
+    const totals = signals > 0 ? { batches: 0, claimed: 0, ...emptyTally() } : await queue.work();
     process.stderr.write(`signalq: stopped; ${formatSummary({ ...totals })}\n`);
   } finally {
     stopReporting();
