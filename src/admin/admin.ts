@@ -19,6 +19,9 @@ import { UsageError } from '../errors.ts';
 import type { ServerClock } from '../queue/clock.ts';
 import { listWorkers } from '../db/sql/listWorkers.ts';
 import { WORKER_LIVE_MS } from '../worker/wake.ts';
+import { countFinishedByInterval } from '../db/sql/countFinishedByInterval.ts';
+import { countHeldItems, type HeldItems } from '../db/sql/countHeldItems.ts';
+import { THROUGHPUT_BUCKET_MS, THROUGHPUT_WINDOW_MS, fillIntervals, throughputWindow, type Throughput } from './throughput.ts';
 
 /** Counts per status, overall and per type. */
 export interface QueueStats {
@@ -113,16 +116,20 @@ export class Admin {
     return { counts, total: Object.values(counts).reduce((a, b) => a + b, 0), oldestDueAt: oldest == null ? null : new Date(oldest), types };
   }
 
-  /** Items, newest first. */
-  async list(filter: { status?: string; type?: string; limit?: number } = {}): Promise<Item[]> {
+  /**
+   * Items, newest first: `limit` (default 50, at most 100000) of one `status` and/or `type`, with an id below
+   * `beforeId` when given (the next page: pass the last id of the previous one).
+   */
+  async list(filter: { status?: string; type?: string; limit?: number; beforeId?: number } = {}): Promise<Item[]> {
     const status = filter.status;
     if (status !== undefined && !ITEM_STATUSES.includes(status as ItemStatus)) {
       throw new UsageError(`status ${JSON.stringify(status)} is not one of ${ITEM_STATUSES.join(', ')}`);
     }
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`limit ${limit} is invalid; use a whole number from 1 to 100000`);
+    if (filter.beforeId !== undefined) checkId(filter.beforeId, 'cursor');
     await this.tablesReady();
-    const rows = await listItemRows(this.knex, { status: status as ItemStatus | undefined, type: filter.type, limit });
+    const rows = await listItemRows(this.knex, { status: status as ItemStatus | undefined, type: filter.type, beforeId: filter.beforeId, limit });
     return rows.map((r) => itemFromRow(r, true));
   }
 
@@ -213,6 +220,22 @@ export class Admin {
     }
   }
 
+  /**
+   * Items that reached `done` or `error` per interval over the last `windowMs` (default 10 minutes) in intervals of
+   * `bucketMs` (default 20 s), by the database server's clock. Items purged since are not counted.
+   */
+  async throughput({ windowMs = THROUGHPUT_WINDOW_MS, bucketMs = THROUGHPUT_BUCKET_MS } = {}): Promise<Throughput> {
+    const { since, count } = throughputWindow(this.clock.now(), windowMs, bucketMs);
+    await this.tablesReady();
+    return fillIntervals(await countFinishedByInterval(this.knex, since, bucketMs), since, count, bucketMs);
+  }
+
+  /** Items in progress per owner (`host:pid` of the processor holding them): what each worker holds now. */
+  async heldItems(): Promise<HeldItems[]> {
+    await this.tablesReady();
+    return countHeldItems(this.knex);
+  }
+
   /** Deletes `done` items finished more than `olderThanMs` ago. Returns how many. */
   async purgeDone(olderThanMs: number): Promise<number> {
     if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw new UsageError(`age ${olderThanMs} ms is invalid; use a duration of at least 0`);
@@ -222,6 +245,6 @@ export class Admin {
 }
 
 /** Refuses an id no item can have, naming it (a NaN from a parsed route would otherwise match nothing silently). */
-function checkId(id: number): void {
-  if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`item id ${JSON.stringify(id)} is invalid; use a whole number of at least 1`);
+function checkId(id: number, what = 'item id'): void {
+  if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`${what} ${JSON.stringify(id)} is invalid; use a whole number of at least 1`);
 }
