@@ -22,7 +22,7 @@ export function apiRoutes(): Hono<DashboardEnv> {
 
   api.get('/overview', async (c) => {
     const o = await c.get('deps').overview.get();
-    return c.json({ ...o.stats, throughput: o.throughput, countedAt: o.countedAt, ageMs: Date.now() - o.countedAt.getTime() });
+    return c.json({ ...o.stats, throughput: o.throughput, countedAt: o.countedAt, readMs: o.readMs, ageMs: Date.now() - o.countedAt.getTime() });
   });
 
   api.get('/items', async (c) => c.json(await itemsPage(c.get('deps').admin, parseItemsQuery(c.req.query()))));

@@ -75,6 +75,7 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     });
     byId('count-total').textContent = String(o.total);
     byId('counted-age').textContent = relative(-o.ageMs);
+    byId('read-ms').textContent = String(o.readMs);
     byId('oldest-due').textContent = o.oldestDueAt ? o.oldestDueAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : 'nothing waiting';
     var body = byId('types-body');
     var rows = o.types.map(function (t) {

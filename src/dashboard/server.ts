@@ -74,7 +74,7 @@ export function refuse(c: Context, status: 400 | 401 | 403 | 404 | 500, message:
 }
 
 /** The dashboard's Hono app, over `admin` (a queue's `queue.admin`). */
-export function createDashboardApp(admin: Admin, options: DashboardOptions = {}): Hono<DashboardEnv> {
+export function createDashboardApp(admin: Admin, options: DashboardOptions = {}): Hono<DashboardEnv> & { overview: OverviewCache } {
   const tokens: DashboardTokens = { token: options.token || undefined, readonlyToken: options.readonlyToken || undefined };
   const open = !tokens.token;
   const sessions = new SessionStore();
@@ -168,7 +168,7 @@ export function createDashboardApp(admin: Admin, options: DashboardOptions = {})
 
   app.route('/api', apiRoutes());
   app.route('/', pageRoutes());
-  return app;
+  return Object.assign(app, { overview: deps.overview });
 }
 
 function setSessionCookie(c: Context, id: string): void {
@@ -210,6 +210,7 @@ export async function startDashboard(
 ): Promise<RunningDashboard> {
   checkBind(host, options);
   const app = createDashboardApp(admin, options);
+  app.overview.prime();
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) => {

@@ -43,7 +43,7 @@ export function overviewPage(o: Overview): Html {
   const s = o.stats;
   return html`<h1>Overview</h1>
 <div data-poll="overview">
-<p class="muted">Counted <span id="counted-age">${relative(o.countedAt.getTime() - Date.now())}</span>; refreshes on its own.</p>
+<p class="muted">Counted <span id="counted-age">${relative(o.countedAt.getTime() - Date.now())}</span> (the count took <span id="read-ms">${o.readMs}</span> ms; a long one is repeated less often); refreshes on its own.</p>
 <section>
 <h2>Items by status</h2>
 <table class="counts"><thead><tr>${ITEM_STATUSES.map((st) => html`<th>${statusBadge(st)}</th>`)}<th>total</th></tr></thead>

@@ -15,11 +15,16 @@ export interface ListFilter {
   limit: number;
 }
 
-/** Items, newest first, optionally of one status and/or type, optionally before an id. */
-export async function listItemRows(knex: Knex, f: ListFilter): Promise<ItemRow[]> {
+/** The listing's statement, unrun (the benchmark EXPLAINs it). */
+export function listItemsQuery(knex: Knex, f: ListFilter): Knex.QueryBuilder {
   const q = knex(ITEMS).select(ITEM_COLUMNS as unknown as string[]);
   if (f.status) q.where('status', f.status);
   if (f.type) q.where('type', f.type);
   if (f.beforeId !== undefined) q.where('id', '<', f.beforeId);
   return q.orderBy('id', 'desc').limit(f.limit);
+}
+
+/** Items, newest first, optionally of one status and/or type, optionally before an id. */
+export async function listItemRows(knex: Knex, f: ListFilter): Promise<ItemRow[]> {
+  return listItemsQuery(knex, f);
 }
