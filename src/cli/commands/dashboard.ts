@@ -6,6 +6,7 @@
 import type { Queue } from '../../queue/queue.ts';
 import { messageOf } from '../../errors.ts';
 import { startDashboard, type RunningDashboard } from '../../dashboard/server.ts';
+import { checkBind, type DashboardTokens } from '../../dashboard/security.ts';
 import { openQueue, type GlobalFlags } from '../context.ts';
 import { parseInteger } from '../parse.ts';
 
@@ -14,26 +15,40 @@ export interface DashboardFlags extends GlobalFlags {
   host?: string;
 }
 
-/** The port and host flags, read and checked. */
-export function dashboardAddress(port: string | undefined, host: string | undefined, flag = '--port'): { port: number; host: string } {
-  return { port: port === undefined ? 8080 : parseInteger(port, flag, 0, 65_535), host: host ?? '127.0.0.1' };
+/** Where and with which tokens the dashboard is to run. */
+export interface DashboardSettings extends DashboardTokens {
+  port: number;
+  host: string;
 }
 
-/** Starts the dashboard over `queue` with the tokens of the environment, and prints where it answers. */
-export async function startDashboardFromFlags(queue: Queue, address: { port: number; host: string }, verbose: boolean): Promise<RunningDashboard> {
-  const running = await startDashboard(queue.admin, {
-    ...address,
+/**
+ * The port and host flags and the tokens of the environment, read and checked (an unsafe bind is refused here,
+ * before the database is opened).
+ */
+export function dashboardSettings(port: string | undefined, host: string | undefined, flag = '--port'): DashboardSettings {
+  const settings: DashboardSettings = {
+    port: port === undefined ? 8080 : parseInteger(port, flag, 0, 65_535),
+    host: host ?? '127.0.0.1',
     token: process.env.SIGNALQ_DASHBOARD_TOKEN || undefined,
     readonlyToken: process.env.SIGNALQ_DASHBOARD_READONLY_TOKEN || undefined,
+  };
+  checkBind(settings.host, settings);
+  return settings;
+}
+
+/** Starts the dashboard over `queue`, and prints where it answers. */
+export async function startDashboardFromFlags(queue: Queue, settings: DashboardSettings, verbose: boolean): Promise<RunningDashboard> {
+  const running = await startDashboard(queue.admin, {
+    ...settings,
     onError: (err) => process.stderr.write(`signalq: dashboard error: ${messageOf(err)}\n${verbose && err instanceof Error && err.stack ? err.stack + '\n' : ''}`),
   });
-  const locked = process.env.SIGNALQ_DASHBOARD_TOKEN ? ' (token required)' : '';
+  const locked = settings.token ? ' (token required)' : '';
   process.stderr.write(`signalq: dashboard at ${running.url}${locked}\n`);
   return running;
 }
 
 export async function dashboardCommand(f: DashboardFlags): Promise<void> {
-  const address = dashboardAddress(f.port, f.host); // bad flags fail before the database is opened
+  const address = dashboardSettings(f.port, f.host); // bad flags and an unsafe bind fail before the database is opened
   const queue = await openQueue(f);
   let running: RunningDashboard | undefined;
   try {

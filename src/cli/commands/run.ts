@@ -11,7 +11,7 @@ import { acquireLockFile } from '../lock-file.ts';
 import { formatSummary } from '../format.ts';
 import { openQueue, output, type GlobalFlags } from '../context.ts';
 import { parseDuration, parseInteger } from '../parse.ts';
-import { dashboardAddress, startDashboardFromFlags } from './dashboard.ts';
+import { dashboardSettings, startDashboardFromFlags } from './dashboard.ts';
 
 export interface RunFlags extends GlobalFlags {
   handlers?: string;
@@ -132,7 +132,7 @@ export async function processCommand(f: ProcessFlags): Promise<void> {
 }
 
 export async function workCommand(f: WorkFlags): Promise<void> {
-  const address = f.dashboard ? dashboardAddress(f.dashboard === true ? undefined : f.dashboard, f.dashboardHost, '--dashboard') : null;
+  const address = f.dashboard ? dashboardSettings(f.dashboard === true ? undefined : f.dashboard, f.dashboardHost, '--dashboard') : null;
   const queue = await openWithHandlers(f);
   const dashboard = address ? await startDashboardFromFlags(queue, address, !!f.verbose).catch(async (err) => {
     await queue.close().catch(() => {});
