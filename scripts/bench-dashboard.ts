@@ -1,7 +1,8 @@
 /**
  * The dashboard over a million items in MariaDB: fills a database (one INSERT … SELECT per 100,000 rows from
- * MariaDB's sequence tables: ~90% done, 5% error, 3% pending, 2% need_retry, ten types, finished over the last two
- * hours), then times the items page, the items API with each filter, a deep page, the workers page and the
+ * MariaDB's sequence tables, finished over the last two hours: the oldest 5% canceled and the oldest 2% of type
+ * `legacy`, the filters whose items all lie far back; of the rest ~90% done, 5% error, 3% pending, 2% need_retry,
+ * in ten types t0-t9), then times the items page, the items API with each filter, a deep page, the workers page and the
  * overview (counted afresh on every request, and as served from its 2-second cache), as the median of several
  * requests, and prints each listing's EXPLAIN.
  *
@@ -14,9 +15,8 @@
 import knexFactory from 'knex';
 import { createQueue } from '../src/queue/queue.ts';
 import { startDashboard } from '../src/dashboard/server.ts';
-import { listItemsQuery } from '../src/db/sql/listItemRows.ts';
+import { listItemsQuery, type ListFilter } from '../src/db/sql/listItemRows.ts';
 import { dialectOf } from '../src/db/dialect.ts';
-import type { ItemStatus } from '../src/types.ts';
 
 const SERVER = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const NAME = 'signalq_bench_dashboard';
@@ -46,10 +46,14 @@ async function main(): Promise<void> {
     const firstMs = performance.now() - firstStarted;
     const base = `http://127.0.0.1:${cold.port}`;
     const lastId = Number((await knex('signalq_items').max({ m: 'id' }))[0].m);
+    const firstId = Number((await knex('signalq_items').min({ m: 'id' }))[0].m);
+    // A done item half-way down (the cursor of a deep page of status=done) and a legacy one half-way into its ids.
+    const midDone = await knex('signalq_items').select('id', 'finished_at').where('status', 'done').where('id', '<=', Math.floor((firstId + lastId) / 2)).orderBy('id', 'desc').first();
+    const midLegacy = firstId + Math.floor(ITEMS * 0.01);
     console.log(`\n${ITEMS.toLocaleString('en')} items, median of ${RUNS} requests (min–max), ms:`);
     const pages: [string, string][] = [
       ['items page (HTML), first page', `${base}/items`],
-      ['items page (HTML), a deep page', `${base}/items?before=${Math.floor(lastId / 2)}`],
+      ['items page (HTML), a deep page', `${base}/items?before=${midDone.id}`],
       ['items page (HTML), status=error', `${base}/items?status=error`],
       ['/api/items', `${base}/api/items`],
       ['/api/items?status=pending', `${base}/api/items?status=pending`],
@@ -57,10 +61,13 @@ async function main(): Promise<void> {
       ['/api/items?status=done', `${base}/api/items?status=done`],
       ['/api/items?type=t3', `${base}/api/items?type=t3`],
       ['/api/items?type=t3&status=error', `${base}/api/items?type=t3&status=error`],
-      ['/api/items?status=canceled (none)', `${base}/api/items?status=canceled`],
+      ['/api/items?status=canceled (all far back)', `${base}/api/items?status=canceled`],
+      ['/api/items?type=legacy (all far back)', `${base}/api/items?type=legacy`],
+      ['/api/items?type=legacy, a deep page', `${base}/api/items?type=legacy&before=${midLegacy}`],
+      ['/api/items?status=done, a deep page', `${base}/api/items?status=done&before=${midDone.id}`],
       ['/api/items?status=in_progress (none)', `${base}/api/items?status=in_progress`],
       ['/api/items?type=zz (no such type)', `${base}/api/items?type=zz`],
-      ['/api/items/:id', `${base}/api/items/${Math.floor(lastId / 3)}`],
+      ['/api/items/:id', `${base}/api/items/${midDone.id}`],
       ['workers page', `${base}/workers`],
       ['/api/overview, counted afresh', `${base}/api/overview`],
       ['overview page, counted afresh', `${base}/`],
@@ -70,15 +77,18 @@ async function main(): Promise<void> {
     console.log(`${'/api/overview, first request after start'.padEnd(40)} ${firstMs.toFixed(1).padStart(7)}  (waits for the first count, which took ${first.readMs} ms)`);
 
     console.log('\nEXPLAIN of each listing:');
-    const filters: [string, { status?: ItemStatus; type?: string; beforeId?: number }][] = [
-      ['first page', {}], ['deep page', { beforeId: Math.floor(lastId / 2) }], ['status=pending', { status: 'pending' }],
+    const filters: [string, Omit<ListFilter, 'limit'>][] = [
+      ['first page', {}], ['deep page', { beforeId: midDone.id }], ['status=pending', { status: 'pending' }],
       ['status=error', { status: 'error' }], ['status=done', { status: 'done' }], ['type=t3', { type: 't3' }],
       ['type=t3&status=error', { type: 't3', status: 'error' }], ['status=canceled', { status: 'canceled' }],
+      ['status=done, deep', { status: 'done', beforeId: midDone.id, beforeFinishedAt: Number(midDone.finished_at) }],
     ];
     for (const [label, f] of filters) {
       const sql = listItemsQuery(knex, { ...f, limit: 51 }).toSQL();
       console.log(`${label.padEnd(22)} ${await explain(knex, sql.sql, sql.bindings as unknown[])}`);
     }
+    console.log(`${'type=legacy, window'.padEnd(22)} ${await explain(knex, 'SELECT id FROM signalq_items WHERE type = ? AND id < ? AND id >= ? ORDER BY id DESC LIMIT 51', ['legacy', lastId + 1, lastId + 1 - 50_000])}`);
+    console.log(`${'type=legacy, index'.padEnd(22)} ${await explain(knex, 'SELECT id FROM signalq_items FORCE INDEX (signalq_items_type) WHERE type = ? AND id < ? ORDER BY id DESC LIMIT 51', ['legacy', lastId + 1])}`);
     const since = Date.now() - 600_000;
     console.log(`${'overview: counts'.padEnd(22)} ${await explain(knex, 'SELECT type, status, COUNT(*) FROM signalq_items GROUP BY type, status', [])}`);
     console.log(`${'overview: chart'.padEnd(22)} ${await explain(knex, "SELECT status, FLOOR((finished_at - ?) / ?) AS bucket, COUNT(*) FROM signalq_items WHERE status IN ('done','error') AND finished_at >= ? GROUP BY status, bucket", [since, 20_000, since])}`);
@@ -100,16 +110,20 @@ async function fill(knex: import('knex').Knex): Promise<void> {
   const results = JSON.stringify({ h: { ok: true, at: new Date(now).toISOString(), runs: 1 } });
   for (let from = 1; from <= ITEMS; from += CHUNK) {
     const to = Math.min(ITEMS, from + CHUNK - 1);
-    // seq % 100: 0-89 done, 90-94 error, 95-97 pending, 98-99 need_retry; finished over the last two hours.
+    // The oldest 5% canceled, the oldest 2% of type legacy; else by seq % 100: 0-89 done, 90-94 error, 95-97
+    // pending, 98-99 need_retry. Finished over the last two hours (7 ms apart).
+    const old = Math.floor(ITEMS * 0.05);
+    const legacy = Math.floor(ITEMS * 0.02);
     await knex.raw(
       `INSERT INTO signalq_items (type, payload, status, trials, max_trials, priority, run_at, results, created_at, last_try_at, finished_at)
-       SELECT CONCAT('t', seq % 10), CONCAT('{"n":', seq, ',"note":"a benchmark item"}'),
-         CASE WHEN seq % 100 < 90 THEN 'done' WHEN seq % 100 < 95 THEN 'error' WHEN seq % 100 < 98 THEN 'pending' ELSE 'need_retry' END,
-         1, 10, 0, ? - (? - seq) * ?, ?, ? - (? - seq) * ? - 500,
-         CASE WHEN seq % 100 < 95 THEN ? - (? - seq) * ? ELSE NULL END,
-         CASE WHEN seq % 100 < 95 THEN ? - (? - seq) * ? ELSE NULL END
-       FROM seq_${from}_to_${to}`,
-      [now, ITEMS, 7, results, now, ITEMS, 7, now, ITEMS, 7, now, ITEMS, 7],
+       SELECT type, CONCAT('{"n":', seq, ',"note":"a benchmark item"}'), status, 1, 10, 0, ? - (? - seq) * ?, ?, ? - (? - seq) * ? - 500,
+         CASE WHEN status IN ('pending', 'need_retry') THEN NULL ELSE ? - (? - seq) * ? END,
+         CASE WHEN status IN ('pending', 'need_retry') THEN NULL ELSE ? - (? - seq) * ? END
+       FROM (SELECT seq,
+         CASE WHEN seq <= ? THEN 'legacy' ELSE CONCAT('t', seq % 10) END AS type,
+         CASE WHEN seq <= ? THEN 'canceled' WHEN seq % 100 < 90 THEN 'done' WHEN seq % 100 < 95 THEN 'error' WHEN seq % 100 < 98 THEN 'pending' ELSE 'need_retry' END AS status
+         FROM seq_${from}_to_${to}) s`,
+      [now, ITEMS, 7, results, now, ITEMS, 7, now, ITEMS, 7, now, ITEMS, 7, legacy, old],
     );
     process.stdout.write(`\rfilled ${to.toLocaleString('en')} items`);
   }

@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { countByTypeAndStatus } from '../db/sql/countByTypeAndStatus.ts';
 import { erroredItemIds } from '../db/sql/erroredItemIds.ts';
 import { getItemRow } from '../db/sql/getItemRow.ts';
-import { listItemRows } from '../db/sql/listItemRows.ts';
+import { listItemRows, ordersByFinish, type ListFilter } from '../db/sql/listItemRows.ts';
 import { oldestRunnableDue } from '../db/sql/oldestRunnableDue.ts';
 import { purgeDoneItems } from '../db/sql/purgeDoneItems.ts';
 import { deleteItem } from '../db/sql/deleteItem.ts';
@@ -117,8 +117,10 @@ export class Admin {
   }
 
   /**
-   * Items, newest first: `limit` (default 50, at most 100000) of one `status` and/or `type`, with an id below
-   * `beforeId` when given (the next page: pass the last id of the previous one).
+   * Items, newest first (with a `status`: most recently finished first, then newest; see `ordersByFinish`):
+   * `limit` (default 50, at most 100000) of one `status` and/or `type`, after the item `beforeId` when given (the
+   * next page: pass the last id of the previous one). With a status, a cursor item that no longer exists is
+   * refused with a `UsageError`.
    */
   async list(filter: { status?: string; type?: string; limit?: number; beforeId?: number } = {}): Promise<Item[]> {
     const status = filter.status;
@@ -129,7 +131,13 @@ export class Admin {
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`limit ${limit} is invalid; use a whole number from 1 to 100000`);
     if (filter.beforeId !== undefined) checkId(filter.beforeId, 'cursor');
     await this.tablesReady();
-    const rows = await listItemRows(this.knex, { status: status as ItemStatus | undefined, type: filter.type, beforeId: filter.beforeId, limit });
+    const f: ListFilter = { status: status as ItemStatus | undefined, type: filter.type, beforeId: filter.beforeId, limit };
+    if (f.beforeId !== undefined && ordersByFinish(f)) {
+      const cursor = await getItemRow(this.knex, f.beforeId);
+      if (!cursor) throw new UsageError(`cursor item ${f.beforeId} no longer exists; start again from the first page`);
+      f.beforeFinishedAt = cursor.finished_at == null ? null : Number(cursor.finished_at);
+    }
+    const rows = await listItemRows(this.knex, f);
     return rows.map((r) => itemFromRow(r, true));
   }
 
