@@ -22,6 +22,7 @@ export function itemsHref(q: Partial<ItemsQuery>): string {
 export function itemsPage(q: ItemsQuery, p: ItemsPage): Html {
   const now = Date.now();
   return html`<h1>Items</h1>
+<p class="muted">${q.status ? 'Most recently finished first, then newest' : 'Newest first'}.</p>
 <form method="get" action="/items" class="filter">
 <label>Status <select name="status"><option value="">any</option>${ITEM_STATUSES.map((s) => html`<option${s === q.status ? html` selected` : ''}>${s}</option>`)}</select></label>
 <label>Type <input name="type" value="${q.type ?? ''}" placeholder="any" maxlength="50"></label>
