@@ -14,6 +14,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
+import { bodyLimit } from 'hono/body-limit';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Admin } from '../admin/admin.ts';
@@ -56,6 +57,8 @@ export interface DashboardOptions extends DashboardTokens {
 }
 
 export const SESSION_COOKIE = 'signalq_session';
+/** The largest request body accepted. */
+export const MAX_BODY_BYTES = 64 * 1024;
 const CSRF_FIELD = '_csrf';
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -68,7 +71,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 /** Answers with a refusal: JSON under /api, a page elsewhere. */
-export function refuse(c: Context, status: 400 | 401 | 403 | 404 | 500, message: string): Response | Promise<Response> {
+export function refuse(c: Context, status: 400 | 401 | 403 | 404 | 413 | 500, message: string): Response | Promise<Response> {
   if (c.req.path.startsWith('/api/') || c.req.path === '/api') return c.json({ error: message }, status);
   return c.html(status === 401 ? loginPage(message) : errorPage(status, message), status);
 }
@@ -97,6 +100,9 @@ export function createDashboardApp(admin: Admin, options: DashboardOptions = {})
   // Static assets: the same for everyone, no secrets.
   app.get('/assets/dashboard.js', (c) => c.body(CLIENT_SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
   app.get('/assets/dashboard.css', (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
+
+  // No form or API call of the dashboard carries more than a token and an id.
+  app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => refuse(c, 413, `the request body is over ${MAX_BODY_BYTES} bytes; the dashboard takes forms of a few fields`) }));
 
   app.use('*', async (c, next) => {
     c.set('deps', deps);

@@ -149,6 +149,13 @@ describe.each(DIALECTS)('dashboard security on %s', (dialect) => {
     }
   });
 
+  it('refuses a request body over 64 KiB with 413, before reading it as a form', async () => {
+    const q = await freshQueue(dialect);
+    const d = await dashboardOf(q, { token: TOKEN });
+    const res = await fetch(`${d.base}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: d.base }, body: 'token=' + 'x'.repeat(70_000) });
+    expect(res.status).toBe(413);
+  });
+
   it('sets the session cookie HttpOnly and SameSite=Strict, and a CSP that allows only its own script', async () => {
     const q = await freshQueue(dialect);
     const d = await dashboardOf(q);
