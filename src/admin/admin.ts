@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { countByTypeAndStatus } from '../db/sql/countByTypeAndStatus.ts';
 import { erroredItemIds } from '../db/sql/erroredItemIds.ts';
 import { getItemRow } from '../db/sql/getItemRow.ts';
-import { listItemRows } from '../db/sql/listItemRows.ts';
+import { listItemRows, ordersByFinish, type ListFilter } from '../db/sql/listItemRows.ts';
 import { oldestRunnableDue } from '../db/sql/oldestRunnableDue.ts';
 import { purgeDoneItems } from '../db/sql/purgeDoneItems.ts';
 import { deleteItem } from '../db/sql/deleteItem.ts';
@@ -22,6 +22,9 @@ import { WORKER_LIVE_MS } from '../worker/wake.ts';
 import { deleteHistory, readHistory } from '../db/sql/readHistory.ts';
 import { cancelItem, type CancelResult } from '../jobs/cancel.ts';
 import { Declarations, parseHandlerRecords, type JobType } from '../jobs/declarations.ts';
+import { countFinishedByInterval } from '../db/sql/countFinishedByInterval.ts';
+import { countHeldItems, type HeldItems } from '../db/sql/countHeldItems.ts';
+import { THROUGHPUT_BUCKET_MS, THROUGHPUT_WINDOW_MS, fillIntervals, throughputWindow, type Throughput } from './throughput.ts';
 
 /** Counts per status, overall and per type. */
 export interface QueueStats {
@@ -104,16 +107,28 @@ export class Admin {
     return { counts, total: Object.values(counts).reduce((a, b) => a + b, 0), oldestDueAt: oldest == null ? null : new Date(oldest), types };
   }
 
-  /** Items, newest first, optionally of one status, type, invoker and/or scope. Results are shown as `get` shows them. */
-  async list(filter: { status?: string; type?: string; invoker?: string; scope?: string; limit?: number } = {}): Promise<Item[]> {
+  /**
+   * Items, newest first (with a `status`: most recently finished first, then newest; see `ordersByFinish`):
+   * `limit` (default 50, at most 100000) of one `status`, `type`, `invoker` and/or `scope`, after the item
+   * `beforeId` when given (the next page: pass the last id of the previous one). With a status, a cursor item that
+   * no longer exists is refused with a `UsageError`. Results are shown as `get` shows them.
+   */
+  async list(filter: { status?: string; type?: string; invoker?: string; scope?: string; limit?: number; beforeId?: number } = {}): Promise<Item[]> {
     const status = filter.status;
     if (status !== undefined && !ITEM_STATUSES.includes(status as ItemStatus)) {
       throw new UsageError(`status ${JSON.stringify(status)} is not one of ${ITEM_STATUSES.join(', ')}`);
     }
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`limit ${limit} is invalid; use a whole number from 1 to 100000`);
+    if (filter.beforeId !== undefined) checkId(filter.beforeId, 'cursor');
     await this.tablesReady();
-    const rows = await listItemRows(this.knex, { status: status as ItemStatus | undefined, type: filter.type, invoker: filter.invoker, scope: filter.scope, limit });
+    const f: ListFilter = { status: status as ItemStatus | undefined, type: filter.type, invoker: filter.invoker, scope: filter.scope, beforeId: filter.beforeId, limit };
+    if (f.beforeId !== undefined && ordersByFinish(f)) {
+      const cursor = await getItemRow(this.knex, f.beforeId);
+      if (!cursor) throw new UsageError(`cursor item ${f.beforeId} no longer exists; start again from the first page`);
+      f.beforeFinishedAt = cursor.finished_at == null ? null : Number(cursor.finished_at);
+    }
+    const rows = await listItemRows(this.knex, f);
     return rows.map((r) => withResultsWhenFinished(itemFromRow(r, true)));
   }
 
@@ -250,6 +265,22 @@ export class Admin {
     }
   }
 
+  /**
+   * Items that reached `done` or `error` per interval over the last `windowMs` (default 10 minutes) in intervals of
+   * `bucketMs` (default 20 s), by the database server's clock. Items purged since are not counted.
+   */
+  async throughput({ windowMs = THROUGHPUT_WINDOW_MS, bucketMs = THROUGHPUT_BUCKET_MS } = {}): Promise<Throughput> {
+    const { since, count } = throughputWindow(this.clock.now(), windowMs, bucketMs);
+    await this.tablesReady();
+    return fillIntervals(await countFinishedByInterval(this.knex, since, bucketMs), since, count, bucketMs);
+  }
+
+  /** Items in progress per owner (`host:pid` of the processor holding them): what each worker holds now. */
+  async heldItems(): Promise<HeldItems[]> {
+    await this.tablesReady();
+    return countHeldItems(this.knex);
+  }
+
   /** Deletes `done` items finished more than `olderThanMs` ago. Returns how many. */
   async purgeDone(olderThanMs: number): Promise<number> {
     if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw new UsageError(`age ${olderThanMs} ms is invalid; use a duration of at least 0`);
@@ -285,6 +316,6 @@ function withResultsWhenFinished(item: Item): Item {
 }
 
 /** Refuses an id no item can have, naming it (a NaN from a parsed route would otherwise match nothing silently). */
-function checkId(id: number): void {
-  if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`item id ${JSON.stringify(id)} is invalid; use a whole number of at least 1`);
+function checkId(id: number, what = 'item id'): void {
+  if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`${what} ${JSON.stringify(id)} is invalid; use a whole number of at least 1`);
 }

@@ -8,6 +8,7 @@ import { enqueueCommand } from './commands/enqueue.ts';
 import { cancelCommand, typesCommand } from './commands/jobs.ts';
 import { migrateCommand, processCommand, workCommand } from './commands/run.ts';
 import { registerCronCommands } from './commands/cron-table.ts';
+import { dashboardCommand } from './commands/dashboard.ts';
 import { deleteCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand, workersCommand } from './commands/inspect.ts';
 
 /** Builds the command table (a fresh one per run: commander keeps parsed state on it). */
@@ -56,6 +57,8 @@ function buildProgram(): Command {
 
   runOptions(program.command('work').description('process items and run the crontab until stopped (SIGTERM/SIGINT stop gracefully)'))
     .option('--no-crontab', 'do not run the crontab in this worker')
+    .option('--dashboard [port]', 'also serve the dashboard (default port 8080)')
+    .option('--dashboard-host <host>', 'with --dashboard: address to listen on (default 127.0.0.1; others need SIGNALQ_DASHBOARD_TOKEN)')
     .action((_o, cmd) => workCommand(globals(cmd)));
 
   program.command('stats').description('count items per status and type, and which types no live worker takes').addOption(jsonOption())
@@ -87,6 +90,11 @@ function buildProgram(): Command {
 
   program.command('workers').description('list running workers: host, PID, handlers, last seen').addOption(jsonOption())
     .action((_o, cmd) => workersCommand(globals(cmd)));
+
+  program.command('dashboard').description('serve the operator dashboard (web page and JSON API)')
+    .option('--port <n>', 'port to listen on (default 8080; 0 picks a free one)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1; any other needs SIGNALQ_DASHBOARD_TOKEN)')
+    .action((_o, cmd) => dashboardCommand(globals(cmd)));
 
   program.command('purge').description('delete done items finished long enough ago').addOption(jsonOption())
     .option('--done-older-than <duration>', 'e.g. 7d')

@@ -11,6 +11,7 @@ import { acquireLockFile } from '../lock-file.ts';
 import { formatSummary } from '../format.ts';
 import { openQueue, output, type GlobalFlags } from '../context.ts';
 import { parseDuration, parseInteger } from '../parse.ts';
+import { dashboardSettings, startDashboardFromFlags } from './dashboard.ts';
 
 export interface RunFlags extends GlobalFlags {
   handlers?: string;
@@ -21,6 +22,12 @@ export interface RunFlags extends GlobalFlags {
   handlerTimeout?: string;
   poll?: string;
   json?: boolean;
+}
+
+export interface WorkFlags extends RunFlags {
+  /** `--dashboard` alone: true (port 8080); with a value: the port. */
+  dashboard?: boolean | string;
+  dashboardHost?: string;
 }
 
 export interface ProcessFlags extends RunFlags {
@@ -124,8 +131,13 @@ export async function processCommand(f: ProcessFlags): Promise<void> {
   }
 }
 
-export async function workCommand(f: RunFlags & { crontab?: boolean }): Promise<void> {
+export async function workCommand(f: WorkFlags & { crontab?: boolean }): Promise<void> {
+  const address = f.dashboard ? dashboardSettings(f.dashboard === true ? undefined : f.dashboard, f.dashboardHost, '--dashboard') : null;
   const queue = await openWithHandlers(f);
+  const dashboard = address ? await startDashboardFromFlags(queue, address, !!f.verbose).catch(async (err) => {
+    await queue.close().catch(() => {});
+    throw err;
+  }) : null;
   reportProblems(queue, !!f.verbose);
   const stopReporting = reportActivity(queue);
   const names = queue.handlerNames();
@@ -154,6 +166,7 @@ export async function workCommand(f: RunFlags & { crontab?: boolean }): Promise<
     process.stderr.write(`signalq: stopped; ${formatSummary({ ...totals })}\n`);
   } finally {
     stopReporting();
+    await dashboard?.close();
     await queue.close().catch(() => {});
   }
 }

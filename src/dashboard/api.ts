@@ -1,0 +1,47 @@
+/**
+ * The JSON API under `/api`, which the page's script polls and which scripts may call with a bearer token. Every
+ * read and action goes through `queue.admin`; refusals are `{ "error": "…" }` with 400, 401, 403 or 404.
+ *
+ * - `GET /api/overview`: counts per status and type (types no live worker takes flagged), items finished per
+ *   interval, and when the numbers were counted.
+ * - `GET /api/items?status=&type=&before=&limit=`: a page of items, newest first; `next` is the `before` of the
+ *   next page (null on the last).
+ * - `GET /api/items/:id`: one item, with the actions its status allows.
+ * - `POST /api/items/:id/retry`, `POST /api/items/:id/delete`: act on one item; answer `{ item, message }`.
+ * - `GET /api/workers`: registered workers, the items each holds, silent ones flagged.
+ * - `GET /api/session`: the caller's role.
+ */
+import { Hono } from 'hono';
+import type { DashboardEnv } from './server.ts';
+import { parseId, parseItemsQuery } from './params.ts';
+import { actionsFor, itemOrNotFound, itemsPage, workersView } from './views.ts';
+import { deleteItem, retryItem } from './actions.ts';
+
+export function apiRoutes(): Hono<DashboardEnv> {
+  const api = new Hono<DashboardEnv>();
+
+  api.get('/overview', async (c) => {
+    const o = await c.get('deps').overview.get();
+    return c.json({ ...o.stats, throughput: o.throughput, countedAt: o.countedAt, readMs: o.readMs, ageMs: Date.now() - o.countedAt.getTime() });
+  });
+
+  api.get('/items', async (c) => c.json(await itemsPage(c.get('deps').admin, parseItemsQuery(c.req.query()))));
+
+  api.get('/items/:id', async (c) => {
+    const item = await itemOrNotFound(c.get('deps').admin, parseId(c.req.param('id')));
+    return c.json({ item, actions: actionsFor(item.status) });
+  });
+
+  api.post('/items/:id/retry', async (c) => c.json(await retryItem(c.get('deps').admin, parseId(c.req.param('id')))));
+  api.post('/items/:id/delete', async (c) => c.json(await deleteItem(c.get('deps').admin, parseId(c.req.param('id')))));
+
+  api.get('/workers', async (c) => c.json(await workersView(c.get('deps').admin)));
+
+  api.get('/session', (c) => c.json({ role: c.get('role') }));
+
+  // Placeholders the jobs and crontab work fills in (issue 13 and the schedules issue):
+  // GET /api/jobs, POST /api/jobs (start one from its declared parameters), POST /api/items/:id/cancel,
+  // GET /api/items/:id/history, GET /api/crontab, POST /api/crontab/:name/enable|disable, POST /api/crontab/switch.
+
+  return api;
+}

@@ -1,0 +1,79 @@
+/**
+ * The pages: server-rendered HTML over the same views as the JSON API. Actions are POST forms; their outcome is
+ * kept in the session and shown once on the page they lead to (post, redirect, get: a reload does not repeat it).
+ */
+import { Hono, type Context } from 'hono';
+import { html } from 'hono/html';
+import type { DashboardEnv } from '../server.ts';
+import { UsageError } from '../../errors.ts';
+import { parseId, parseItemsQuery } from '../params.ts';
+import { itemOrNotFound, itemsPage as readItemsPage, workersView } from '../views.ts';
+import { deleteItem, retryItem, type ActionOutcome } from '../actions.ts';
+import { page, type Frame, type Html } from './layout.ts';
+import { overviewPage } from './overview.ts';
+import { itemsPage } from './items.ts';
+import { itemPage } from './item.ts';
+import { workersPage } from './workers.ts';
+
+type C = Context<DashboardEnv>;
+
+/** The frame of a page for this request; takes the session's pending outcome (shown once). */
+function frame(c: C, title: string, nav: Frame['nav']): Frame {
+  const session = c.get('session');
+  const flash = session?.flash;
+  if (session) session.flash = undefined;
+  return { title, nav, role: c.get('role'), csrf: session?.csrf, loggedIn: c.get('deps').tokens, flash };
+}
+
+function render(c: C, f: Frame, body: Html) {
+  return c.html(page(f, body));
+}
+
+/** Runs an action of a form, keeps its outcome (or refusal) for the next page, and redirects there. */
+async function act(c: C, run: () => Promise<ActionOutcome>, next: (ok: boolean) => string) {
+  const session = c.get('session');
+  try {
+    const outcome = await run();
+    if (session) session.flash = { ok: true, message: outcome.message };
+    return c.redirect(next(true), 303);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    if (session) session.flash = { ok: false, message: err.message };
+    return c.redirect(next(false), 303);
+  }
+}
+
+export function pageRoutes(): Hono<DashboardEnv> {
+  const pages = new Hono<DashboardEnv>();
+
+  pages.get('/', async (c) => render(c, frame(c, 'Overview', 'overview'), overviewPage(await c.get('deps').overview.get())));
+
+  pages.get('/items', async (c) => {
+    const q = parseItemsQuery(c.req.query());
+    return render(c, frame(c, 'Items', 'items'), itemsPage(q, await readItemsPage(c.get('deps').admin, q)));
+  });
+
+  pages.get('/items/:id', async (c) => {
+    const item = await itemOrNotFound(c.get('deps').admin, parseId(c.req.param('id')));
+    const f = frame(c, `Item ${item.id}`, 'items');
+    return render(c, f, itemPage(item, f.role, f.csrf));
+  });
+
+  pages.post('/items/:id/retry', async (c) => {
+    const id = parseId(c.req.param('id'));
+    return act(c, () => retryItem(c.get('deps').admin, id), () => `/items/${id}`);
+  });
+
+  pages.post('/items/:id/delete', async (c) => {
+    const id = parseId(c.req.param('id'));
+    return act(c, () => deleteItem(c.get('deps').admin, id), (ok) => (ok ? '/items' : `/items/${id}`));
+  });
+
+  pages.get('/workers', async (c) => render(c, frame(c, 'Workers', 'workers'), workersPage(await workersView(c.get('deps').admin))));
+
+  // Filled in with jobs (issue 13) and the crontab (the schedules issue).
+  pages.get('/jobs', (c) => render(c, frame(c, 'Jobs', 'jobs'), html`<h1>Jobs</h1><p class="muted">Running jobs with their progress, and a form to start one, come with long-running jobs.</p>`));
+  pages.get('/crontab', (c) => render(c, frame(c, 'Crontab', 'crontab'), html`<h1>Crontab</h1><p class="muted">The crontab comes with schedules.</p>`));
+
+  return pages;
+}

@@ -1,0 +1,51 @@
+/**
+ * Reading route parameters and query strings: each bad value is refused with a `UsageError` naming it (a 400), an
+ * item that does not exist with a `NotFoundError` (a 404).
+ */
+import { UsageError } from '../errors.ts';
+import { ITEM_STATUSES, type ItemStatus } from '../types.ts';
+import { validateTypeName } from '../queue/validate.ts';
+
+/** No such thing: the dashboard answers 404. */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+/** A whole number of at least 1, as given in a route or a query (`what` names it in the refusal). */
+export function parseId(text: string | undefined, what = 'item id'): number {
+  const t = String(text ?? '');
+  const n = /^[1-9]\d{0,15}$/.test(t) ? Number(t) : NaN;
+  if (!Number.isSafeInteger(n)) throw new UsageError(`${what} ${JSON.stringify(t.slice(0, 40))} is invalid; use a whole number of at least 1`);
+  return n;
+}
+
+/** What the items page and `/api/items` list. */
+export interface ItemsQuery {
+  status?: ItemStatus;
+  type?: string;
+  beforeId?: number;
+  limit: number;
+}
+
+/** The most items one page shows. */
+export const MAX_PAGE = 500;
+export const DEFAULT_PAGE = 50;
+
+/** The items filter of a query string; empty values mean "any". */
+export function parseItemsQuery(q: Record<string, string | undefined>): ItemsQuery {
+  const out: ItemsQuery = { limit: DEFAULT_PAGE };
+  if (q.status) {
+    if (!ITEM_STATUSES.includes(q.status as ItemStatus)) {
+      throw new UsageError(`status ${JSON.stringify(q.status.slice(0, 40))} is not one of ${ITEM_STATUSES.join(', ')}`);
+    }
+    out.status = q.status as ItemStatus;
+  }
+  if (q.type) out.type = validateTypeName(q.type, 'type');
+  if (q.before) out.beforeId = parseId(q.before, 'before');
+  if (q.limit) {
+    const n = /^\d{1,6}$/.test(q.limit) ? Number(q.limit) : NaN;
+    if (!(n >= 1 && n <= MAX_PAGE)) throw new UsageError(`limit ${JSON.stringify(q.limit.slice(0, 40))} is invalid; use a whole number from 1 to ${MAX_PAGE}`);
+    out.limit = n;
+  }
+  return out;
+}

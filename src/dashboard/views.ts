@@ -1,0 +1,78 @@
+/**
+ * What the pages and the JSON API both show, shaped once: an item's row in a listing, the actions an item allows,
+ * the workers with the items each holds, the items page. Pages render these; `/api` returns them as JSON.
+ */
+import type { Admin, WorkerInfo } from '../admin/admin.ts';
+import { FINAL_STATUSES, type Item, type ItemStatus } from '../types.ts';
+import { NotFoundError, type ItemsQuery } from './params.ts';
+
+/** An item as a listing shows it (no payload or results: a page of them stays small). */
+export interface ItemSummary {
+  id: number;
+  type: string;
+  status: ItemStatus;
+  trials: number;
+  maxTrials: number;
+  priority: number;
+  runAt: Date;
+  createdAt: Date;
+  finishedAt: Date | null;
+  owner: string | null;
+  /** Handlers whose last run failed. */
+  failing: string[];
+}
+
+export function itemSummary(item: Item): ItemSummary {
+  return {
+    id: item.id, type: item.type, status: item.status, trials: item.trials, maxTrials: item.maxTrials, priority: item.priority,
+    runAt: item.runAt, createdAt: item.createdAt, finishedAt: item.finishedAt, owner: item.owner,
+    failing: Object.entries(item.results).filter(([, r]) => !r.ok).map(([name]) => name),
+  };
+}
+
+/** What an operator may do to an item in this status. (Cancel, for queued or running jobs, comes with jobs.) */
+export function actionsFor(status: ItemStatus): { retry: boolean; delete: boolean } {
+  return { retry: status === 'error', delete: FINAL_STATUSES.includes(status) };
+}
+
+/** One page of items, and the cursor of the next (null: this is the last). */
+export interface ItemsPage {
+  items: ItemSummary[];
+  next: number | null;
+}
+
+/** A page of items, newest first, by keyset on id (no count over the table). */
+export async function itemsPage(admin: Admin, q: ItemsQuery): Promise<ItemsPage> {
+  // One more than the page tells whether a next page exists without a count.
+  const rows = await admin.list({ status: q.status, type: q.type, beforeId: q.beforeId, limit: q.limit + 1 });
+  const items = rows.slice(0, q.limit).map(itemSummary);
+  return { items, next: rows.length > q.limit ? items[items.length - 1].id : null };
+}
+
+/** One item, or a `NotFoundError`. */
+export async function itemOrNotFound(admin: Admin, id: number): Promise<Item> {
+  const item = await admin.get(id);
+  if (!item) throw new NotFoundError(`no item with id ${id}`);
+  return item;
+}
+
+/** A worker with what it holds now. */
+export interface WorkerView extends WorkerInfo {
+  /** Items in progress under this worker's `host:pid`, and the smallest of their ids. */
+  held: number;
+  firstHeldId: number | null;
+  /** Not seen for 15 s: stopped without saying so, or stuck. */
+  silent: boolean;
+}
+
+/** Every registered worker with its held items, and holders that no worker row names (a `process` run, say). */
+export async function workersView(admin: Admin): Promise<{ workers: WorkerView[]; otherHolders: { owner: string; count: number; firstId: number }[] }> {
+  const [workers, held] = [await admin.workers(), await admin.heldItems()];
+  const byOwner = new Map(held.map((h) => [h.owner, h]));
+  const views = workers.map((w) => {
+    const h = byOwner.get(`${w.host}:${w.pid}`);
+    return { ...w, held: h?.count ?? 0, firstHeldId: h?.firstId ?? null, silent: !w.alive };
+  });
+  const named = new Set(workers.map((w) => `${w.host}:${w.pid}`));
+  return { workers: views, otherHolders: held.filter((h) => !named.has(h.owner)) };
+}
