@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { dialectOf } from '../src/db/dialect.ts';
+import { binaryCollation } from '../src/db/collation.ts';
 
 /**
  * The crontab, kept in the database so every worker on every host runs the same one and a restart restores it.
@@ -54,15 +55,6 @@ export async function up(knex: Knex): Promise<void> {
   for (const table of ['signalq_crons', 'signalq_cron_runs', 'signalq_settings']) {
     await knex.raw(`ALTER TABLE ?? CONVERT TO CHARACTER SET utf8mb4 COLLATE ${collation}`, [table]);
   }
-}
-
-/** The server's binary, non-padding utf8mb4 collation (as 20261123000000_exact_text.ts finds it). */
-async function binaryCollation(knex: Knex): Promise<string> {
-  for (const name of ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin']) {
-    const [rows] = await knex.raw('SHOW COLLATION WHERE Collation = ?', [name]);
-    if ((rows as unknown[]).length > 0) return name;
-  }
-  throw new Error('this server has neither utf8mb4_nopad_bin (MariaDB 10.2+) nor utf8mb4_0900_bin (MySQL 8); signalq needs MariaDB 10.6+ or MySQL 8.0.1+');
 }
 
 export async function down(knex: Knex): Promise<void> {
