@@ -1,6 +1,6 @@
 /**
  * Cancel requests for items this processor holds: looked up every second while it holds any (one read of the
- * (cancel_requested, owner) index, which holds only requested items), so a cancel reaches a running item within
+ * cancel_requested index, whose requested entries are only pending cancels), so a cancel reaches a running item within
  * two seconds on whichever host runs it.
  */
 import type { Knex } from 'knex';

@@ -9,7 +9,7 @@ import { ITEMS } from '../rows.ts';
 export async function cancelQueuedItem(knex: Knex, id: number, now: number): Promise<boolean> {
   const n = await retryOnLockConflict(() =>
     knex(ITEMS)
-      .update({ status: 'canceled', finished_at: now, active_key: null, cancel_requested: true })
+      .update({ status: 'canceled', finished_at: now, active_key: null })
       .where('id', id)
       .whereIn('status', ['pending', 'need_retry']),
   );
@@ -22,7 +22,7 @@ export async function requestCancel(knex: Knex, id: number): Promise<boolean> {
   return n > 0;
 }
 
-/** Items held by `owner` whose cancel was requested (read through the (cancel_requested, owner) index). */
+/** Items held by `owner` whose cancel was requested (read through the cancel_requested index). */
 export async function cancelRequestsFor(knex: Knex, owner: string): Promise<{ id: number; token: string }[]> {
   const rows = await knex(ITEMS).select('id', 'claim_token').where({ cancel_requested: true, owner }).andWhere('status', 'in_progress');
   return rows.map((r: { id: number | string; claim_token: string }) => ({ id: Number(r.id), token: r.claim_token }));

@@ -70,6 +70,13 @@ async function settleDistinct(knex: Knex, settlements: Settlement[], now: number
     set.push(`active_key = CASE WHEN id IN (${finishedIds.map(() => '?').join(', ')}) THEN NULL ELSE active_key END`);
     bindings.push(...finishedIds);
   }
+  // A canceled item's cancel request is answered: cleared, so the cancel index holds only pending requests. Only
+  // statements that settle a canceled item name the column (naming it costs an index write per row).
+  const canceledIds = settlements.filter((s) => s.status === 'canceled').map((s) => s.id);
+  if (canceledIds.length > 0) {
+    set.push(`cancel_requested = CASE WHEN id IN (${canceledIds.map(() => '?').join(', ')}) THEN 0 ELSE cancel_requested END`);
+    bindings.push(...canceledIds);
+  }
   set.push('trials = trials + 1', 'owner = NULL', 'claim_token = NULL', 'lease_until = NULL');
   const sql = `UPDATE ${ITEMS} SET ${set.join(', ')} WHERE ${fencedBy(settlements, bindings)}`;
   return runFenced(knex, sql, bindings);
