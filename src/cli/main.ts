@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DatabaseError, LockBusyError, UsageError, messageOf } from '../errors.ts';
 import { enqueueCommand } from './commands/enqueue.ts';
 import { migrateCommand, processCommand, workCommand } from './commands/run.ts';
+import { ExitWith, runJobCommand } from './commands/run-job.ts';
 import { deleteCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand, workersCommand } from './commands/inspect.ts';
 
 /** Builds the command table (a fresh one per run: commander keeps parsed state on it). */
@@ -52,6 +53,14 @@ function buildProgram(): Command {
   runOptions(program.command('work').description('process items until stopped (SIGTERM/SIGINT stop gracefully)'))
     .action((_o, cmd) => workCommand(globals(cmd)));
 
+  program.command('run').description('run one job now in this process: run TYPE --param name=value ... (Ctrl-C cancels it)')
+    .argument('<type>', 'job type (signalq types lists them)')
+    .option('--param <name=value>', 'a parameter, converted as the type declares it (repeat for each)', (v: string, all: string[]) => [...all, v], [])
+    .option('--invoker <who>', 'who asks for it (a user id)').option('--scope <scope>', 'the scope it belongs to (a tenant)')
+    .option('--handlers <dir>', 'folder of handler modules (default ./handlers)')
+    .addOption(jsonOption())
+    .action((type, _o, cmd) => runJobCommand(type, globals(cmd)));
+
   program.command('stats').description('count items per status and type, and which types no live worker takes').addOption(jsonOption())
     .action((_o, cmd) => statsCommand(globals(cmd)));
 
@@ -86,6 +95,7 @@ function fail(err: unknown, verbose: boolean): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
     return 2; // commander already printed its one line
   }
+  if (err instanceof ExitWith) return err.code; // the command printed what it had to say
   const code = err instanceof UsageError ? 2 : err instanceof LockBusyError ? 75 : 1;
   const known = err instanceof UsageError || err instanceof LockBusyError || err instanceof DatabaseError;
   process.stderr.write(`signalq: ${messageOf(err)}${known || verbose ? '' : ' (run with --verbose for details)'}\n`);
