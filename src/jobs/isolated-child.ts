@@ -111,3 +111,7 @@ process.on('message', (m: ToChild) => {
 });
 // The worker is gone (it was killed): so is the run; another worker takes the item after its lease.
 process.on('disconnect', () => process.exit(1));
+// Ctrl-C on a terminal (and a service manager's SIGTERM to the whole group) reaches this process too: the worker
+// decides what happens to the run (finish it, or cancel it), as it does for its other handlers.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});

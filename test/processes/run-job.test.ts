@@ -7,9 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.ts';
 import { freshQueue } from '../helpers/queue.ts';
-import { fixtureHandlers, hasStackTrace, linesOf, runCli, startCli, waitFor } from './cli-helpers.ts';
+import { spawn } from 'node:child_process';
+import { BIN, fixtureHandlers, hasStackTrace, linesOf, runCli, startCli, waitFor } from './cli-helpers.ts';
 
 const JOBS = fixtureHandlers('handlers-jobs');
+const ISOLATED = fixtureHandlers('handlers-isolated');
 
 async function fresh(dialect: (typeof DIALECTS)[number]) {
   const q = await freshQueue(dialect);
@@ -77,5 +79,25 @@ describe.each(DIALECTS)('signalq run on %s', (dialect) => {
     const [item] = await q.admin.list({});
     expect(item).toMatchObject({ status: 'canceled', trials: 1 });
     expect((await q.admin.history(item.id)).map((h) => h.status)).toEqual(['cancel-requested', 'stopped', 'canceled']);
+  });
+
+  it('Ctrl-C on a terminal (SIGINT to the whole process group) cancels an isolated job; its process is killed, not crashed', async () => {
+    const { q, db } = await fresh(dialect);
+    // Its own process group, signalled as a terminal does: the command and the isolated handler's process both get it.
+    const child = spawn(process.execPath, [BIN, 'run', 'iso.ignore', '--handlers', ISOLATED, '--db', db], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (t: string) => (out += t));
+    child.stderr!.resume();
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    const guard = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 45_000);
+    try {
+      await waitFor('the isolated job reporting progress', async () => (await q.admin.list({}))[0]?.progress?.done === 1);
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toBe(130);
+    } finally {
+      clearTimeout(guard);
+    }
+    expect(out).toMatch(/error    ignore: item \d+ was canceled; it ignored its signal and its process was killed after 300 ms/);
+    expect((await q.admin.list({}))[0]).toMatchObject({ status: 'canceled' });
   });
 });
