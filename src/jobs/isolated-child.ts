@@ -9,7 +9,6 @@ import { parseDatabaseUrl } from '../config.ts';
 import { knexConfig } from '../db/connect.ts';
 import { messageOf } from '../errors.ts';
 import type { Handler, HandlerContext } from '../types.ts';
-import { keptValue } from '../queue/handlers.ts';
 import { NO_JOB } from './context.ts';
 import type { FromChild, ThrownInChild, ToChild } from './isolated.ts';
 
@@ -43,6 +42,20 @@ function thrown(err: unknown): ThrownInChild {
   const out: ThrownInChild = { name, message: messageOf(err) };
   if (name === 'RetryLaterError' && typeof e.delayMs === 'number') out.delayMs = e.delayMs;
   return out;
+}
+
+/**
+ * The result as JSON can carry it (the worker keeps at most 64 KiB of it): what JSON cannot carry is not kept in
+ * the worker either. Done here, without the worker's modules, so the child starts with as little as it needs.
+ */
+function asJson(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  try {
+    const json = JSON.stringify(value);
+    return json === undefined ? undefined : JSON.parse(json);
+  } catch (err) {
+    return `[result not kept: JSON cannot carry it (${messageOf(err)})]`;
+  }
 }
 
 /** The handler named `name` among the module's exports (a handler, or an array of them, as default export). */
@@ -85,8 +98,7 @@ async function run(m: Extract<ToChild, { kind: 'run' }>): Promise<void> {
       },
     };
     const value = await h.handle(m.item, ctx);
-    // As the worker keeps it (JSON of at most 64 KiB): what cannot cross as JSON would not be kept anyway.
-    outcome = { kind: 'done', value: value === undefined ? undefined : keptValue(value) };
+    outcome = { kind: 'done', value: asJson(value) };
   } catch (err) {
     outcome = { kind: 'failed', error: thrown(err) };
   }

@@ -107,10 +107,11 @@ export function runIsolated(h: Handler, item: Item, attempt: number, timeoutMs: 
     let warning: string | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     const send = (m: ToChild) => {
+      // A child that already exited cannot be told (an error here, or in the callback): it is ending anyway.
       try {
-        child.send(m, (err) => err && undefined); // a child that already exited cannot be told; it is ending anyway
+        child.send(m, () => {});
       } catch {
-        // the channel is closed: the child has exited
+        // the channel is closed
       }
     };
     const killLater = () => {
