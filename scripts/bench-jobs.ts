@@ -69,7 +69,10 @@ async function itemsPerSecond(q: Signalq.Queue<any>, type: string, payload: unkn
   const t0 = performance.now();
   const s = await q.process({ limit: n });
   const ms = performance.now() - t0;
-  if (s.done !== n) throw new Error(`${type}: ${s.done} of ${n} items done (${JSON.stringify(s)})`);
+  if (s.done !== n) {
+    const failed = (await q.admin.list({ status: 'need_retry' })).concat(await q.admin.list({ status: 'error' }));
+    throw new Error(`${type}: ${s.done} of ${n} items done (${JSON.stringify(s)}); first failure: ${JSON.stringify(failed[0]?.results)}`);
+  }
   return n / (ms / 1000);
 }
 
