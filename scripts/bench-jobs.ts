@@ -40,7 +40,7 @@ async function createDb(dialect: string): Promise<Db> {
     return { url: `sqlite:${join(dir, 'bench.sqlite')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const admin = knexFactory({ client: 'mysql2', connection: { uri: MYSQL_URL } as any, pool: { min: 0, max: 1 } });
-  const name = 'signalq_bench_jobs';
+  const name = `signalq_bench_jobs_${process.pid}`; // two runs at once must not share it
   await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);
   await admin.raw(`CREATE DATABASE \`${name}\``);
   await admin.destroy();
