@@ -9,6 +9,7 @@ import { cancelCommand, typesCommand } from './commands/jobs.ts';
 import { migrateCommand, processCommand, workCommand } from './commands/run.ts';
 import { registerCronCommands } from './commands/cron-table.ts';
 import { dashboardCommand } from './commands/dashboard.ts';
+import { ExitWith, runJobCommand } from './commands/run-job.ts';
 import { deleteCommand, listCommand, purgeCommand, retryCommand, showCommand, statsCommand, workersCommand } from './commands/inspect.ts';
 
 /** Builds the command table (a fresh one per run: commander keeps parsed state on it). */
@@ -61,6 +62,14 @@ function buildProgram(): Command {
     .option('--dashboard-host <host>', 'with --dashboard: address to listen on (default 127.0.0.1; others need SIGNALQ_DASHBOARD_TOKEN)')
     .action((_o, cmd) => workCommand(globals(cmd)));
 
+  program.command('run').description('run one job now in this process: run TYPE --param name=value ... (Ctrl-C cancels it)')
+    .argument('<type>', 'job type (signalq types lists them)')
+    .option('--param <name=value>', 'a parameter, converted as the type declares it (repeat for each)', (v: string, all: string[]) => [...all, v], [])
+    .option('--invoker <who>', 'who asks for it (a user id)').option('--scope <scope>', 'the scope it belongs to (a tenant)')
+    .option('--handlers <dir>', 'folder of handler modules (default ./handlers)')
+    .addOption(jsonOption())
+    .action((type, _o, cmd) => runJobCommand(type, globals(cmd)));
+
   program.command('stats').description('count items per status and type, and which types no live worker takes').addOption(jsonOption())
     .action((_o, cmd) => statsCommand(globals(cmd)));
 
@@ -110,6 +119,7 @@ function fail(err: unknown, verbose: boolean): number {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
     return 2; // commander already printed its one line
   }
+  if (err instanceof ExitWith) return err.code; // the command printed what it had to say
   const code = err instanceof UsageError ? 2 : err instanceof LockBusyError ? 75 : 1;
   const known = err instanceof UsageError || err instanceof LockBusyError || err instanceof DatabaseError;
   process.stderr.write(`signalq: ${messageOf(err)}${known || verbose ? '' : ' (run with --verbose for details)'}\n`);

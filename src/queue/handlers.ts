@@ -10,6 +10,7 @@ import { SIGNALQ_VERDICT } from './decide.ts';
 import { CanceledError } from '../jobs/item-run.ts';
 import { NO_JOB, type JobHooks } from '../jobs/context.ts';
 import { checkParamsSchema } from '../jobs/params.ts';
+import { runIsolated } from '../jobs/isolated.ts';
 
 /**
  * Names a handler may not take: its name keys the item's results map, where `__proto__` would set the map's
@@ -48,6 +49,10 @@ export function validateHandler(h: unknown, where = 'handler'): Handler {
   if (x.help !== undefined && typeof x.help !== 'string') throw new UsageError(`handler "${x.name}" has help ${JSON.stringify(x.help)}; give a string`);
   checkParamsSchema(x.params, `handler "${x.name}"`);
   if (x.isolated !== undefined && typeof x.isolated !== 'boolean') throw new UsageError(`handler "${x.name}" has isolated ${JSON.stringify(x.isolated)}; give true or false`);
+  if (x.module !== undefined && (typeof x.module !== 'string' || x.module === '')) throw new UsageError(`handler "${x.name}" has module ${JSON.stringify(x.module)}; give the path or file: URL of the module that exports it`);
+  if (x.isolated && x.module === undefined) {
+    throw new UsageError(`handler "${x.name}" is isolated but names no module to load in its process; give module: import.meta.url (handlers loaded from a folder have it)`);
+  }
   if (x.killAfterMs !== undefined && !(Number.isInteger(x.killAfterMs) && x.killAfterMs >= 0 && x.killAfterMs <= 2_147_483_647)) {
     throw new UsageError(`handler "${x.name}" has killAfterMs ${x.killAfterMs}; use a whole number of milliseconds from 0 to 2147483647`);
   }
@@ -105,6 +110,7 @@ const MAX_VALUE_CHARS = 64 * 1024;
  * handler returns is its result (`value`), kept when JSON can carry it in at most 64 KiB.
  */
 export async function runHandler(h: Handler, item: Item, attempt: number, timeoutMs: number, knex: Knex, job: JobHooks = NO_JOB): Promise<HandlerOutcome> {
+  if (h.isolated) return runIsolated(h, item, attempt, timeoutMs, knex, job); // in a child process it can be killed
   // The AbortController is made only when the handler reads ctx.signal: most handlers never do, and making one
   // per run was a measurable share of the per-item cost.
   let controller: AbortController | undefined;

@@ -35,7 +35,15 @@ export async function loadHandlers(dir: string): Promise<Handler[]> {
     const exported = mod.default?.default ?? mod.default;
     if (exported === undefined) throw new UsageError(`handler module ${join(dir, f)} has no default export; export default { name, types, handle }`);
     const list = Array.isArray(exported) ? exported : [exported];
-    list.forEach((h, i) => handlers.push(validateHandler(h, `handler module ${join(dir, f)}${list.length > 1 ? ` [${i}]` : ''}`)));
+    // An isolated handler's process imports it again from its file: handlers loaded from a folder record it.
+    const file = pathToFileURL(join(abs, f)).href;
+    list.forEach((h, i) => handlers.push(validateHandler(withModule(h, file), `handler module ${join(dir, f)}${list.length > 1 ? ` [${i}]` : ''}`)));
   }
   return handlers;
+}
+
+/** The handler with `module` set to its file when it has none (a copy that keeps its prototype; others as given). */
+function withModule(h: unknown, file: string): unknown {
+  if (!h || typeof h !== 'object' || (h as Handler).module !== undefined) return h;
+  return Object.assign(Object.create(Object.getPrototypeOf(h)), h, { module: file });
 }

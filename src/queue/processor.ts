@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { claimItems } from '../db/sql/claimItems.ts';
+import { claimItemById } from '../db/sql/claimItemById.ts';
 import { itemFromRow, type ItemRow } from '../db/rows.ts';
 import type { ResolvedOptions } from '../config.ts';
 import type { ProcessItemSignal, Signals } from '../signals.ts';
@@ -94,6 +95,24 @@ export class Processor {
       types: this.registry.claimableTypes(),
     });
     if (rows.length === 0) return null;
+    return this.dispatchClaimed(rows, token);
+  }
+
+  /**
+   * Claims item `id` alone, whatever its due time, if it is queued (`pending` or `need_retry`), and runs it as a
+   * batch of one, recorded and fenced exactly like a claimed batch (`signalq run`). Returns null when the item
+   * was not queued.
+   */
+  async claimAndDispatchById(id: number): Promise<Batch | null> {
+    if (this.stopping) return null;
+    const token = randomUUID();
+    const now = this.clock.now();
+    const row = await claimItemById(this.knex, id, { token, owner: this.opts.owner, now, leaseUntil: now + this.opts.leaseMs });
+    return row ? this.dispatchClaimed([row], token) : null;
+  }
+
+  /** Holds the leases of claimed rows and queues them to run; the batch's `written` resolves once all settle. */
+  private dispatchClaimed(rows: ItemRow[], token: string): Batch {
     const batch = new Batch(token, rows.length);
     this.batches.set(token, batch);
     this.leases.hold(token);

@@ -251,6 +251,21 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   }
 
   /**
+   * Runs item `id` now in this process, whatever its due time, as a batch of one: claimed, fenced, recorded and
+   * settled exactly like a claimed item (`signalq run`). Resolves with the item once its outcome is written.
+   * Refuses (a `UsageError`) an item that is not queued (`pending` or `need_retry`).
+   */
+  async runNow(id: number): Promise<Item> {
+    const p = this.getProcessor();
+    await this.tables.ensure();
+    await this.clock.syncIfStale();
+    const batch = await p.claimAndDispatchById(id);
+    if (!batch) throw new UsageError(`item ${id} is not queued (it is running, finished or gone); only a pending or need_retry item can be run now`);
+    await batch.written;
+    return (await this.admin.get(id))!;
+  }
+
+  /**
    * Works until `stop()`: batches in a loop, the next claimed while the last one's outcomes are written, polling
    * every `pollIntervalMs` when idle (an enqueue on this host wakes it at once). Survives database outages,
    * retrying with backoff. With `{ untilEmpty: true }` it stops instead once nothing is runnable and every outcome
