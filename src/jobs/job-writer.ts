@@ -38,8 +38,8 @@ export class JobStateWriter {
   private readonly states = new Map<number, PendingState>();
   private history: (NewHistoryRecord & { token: string })[] = [];
   private readonly counts = new Map<number, HistoryCount>();
-  /** When each running item's handlers started. */
-  private readonly startTimes = new Map<number, number>();
+  /** When each running item's handlers started, and whether that is written yet (one entry per running item). */
+  private readonly startTimes = new Map<number, { at: number; token: string; written: boolean }>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -55,8 +55,8 @@ export class JobStateWriter {
 
   /** The item's handlers start now. */
   markStarted(id: number, token: string, at = this.now()): void {
-    this.entry(id, token).startedAt = at;
-    this.startTimes.set(id, at);
+    this.startTimes.set(id, { at, token, written: false });
+    this.schedule();
   }
 
   /**
@@ -64,14 +64,9 @@ export class JobStateWriter {
    * items finish before the next flush, and then cost no write of their own).
    */
   takeStart(id: number): number | undefined {
-    const at = this.startTimes.get(id);
+    const start = this.startTimes.get(id);
     this.startTimes.delete(id);
-    const e = this.states.get(id);
-    if (e && e.startedAt !== undefined) {
-      if (e.progress === undefined && e.summary === undefined) this.states.delete(id);
-      else delete e.startedAt;
-    }
-    return at;
+    return start?.at;
   }
 
   progress(id: number, token: string, done: number, size: number | null, message: string | null): void {
@@ -161,12 +156,23 @@ export class JobStateWriter {
     const run = this.flushing.then(async () => {
       const states = [...this.states.values()];
       this.states.clear();
+      // Start marks of items still running (those that finished carry theirs in their outcome).
+      const marked: { written: boolean }[] = [];
+      for (const [id, start] of this.startTimes) {
+        if (start.written) continue;
+        const e = states.find((x) => x.id === id && x.token === start.token);
+        if (e) e.startedAt = start.at;
+        else states.push({ id, token: start.token, startedAt: start.at });
+        start.written = true;
+        marked.push(start);
+      }
       const history = this.history;
       this.history = [];
       try {
         if (states.length > 0) await writeJobState(this.knex, states);
       } catch (err) {
-        for (const s of states) if (!this.states.has(s.id)) this.states.set(s.id, s);
+        for (const m of marked) m.written = false;
+        for (const s of states) if (!this.states.has(s.id) && (s.progress !== undefined || s.summary !== undefined)) this.states.set(s.id, s);
         this.history = history.concat(this.history);
         throw err;
       }

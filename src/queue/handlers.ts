@@ -111,52 +111,83 @@ const MAX_VALUE_CHARS = 64 * 1024;
  */
 export async function runHandler(h: Handler, item: Item, attempt: number, timeoutMs: number, knex: Knex, job: JobHooks = NO_JOB): Promise<HandlerOutcome> {
   if (h.isolated) return runIsolated(h, item, attempt, timeoutMs, knex, job); // in a child process it can be killed
-  // The AbortController is made only when the handler reads ctx.signal: most handlers never do, and making one
-  // per run was a measurable share of the per-item cost.
-  let controller: AbortController | undefined;
-  let ended: Error | undefined;
+  const ctx = new RunContext(attempt, item.id, h.name, knex, job.reports);
   let timer: NodeJS.Timeout | undefined;
-  let stopListening = () => {};
-  let warning: string | undefined;
-  const end = (reason: Error, reject: (e: Error) => void) => {
-    ended ??= reason;
-    controller?.abort(reason);
-    reject(reason);
-  };
+  let stopListening: (() => void) | undefined;
   const stopped = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => end(new HandlerTimeoutError(`handler "${h.name}" ran past its timeout of ${timeoutMs} ms`), reject), timeoutMs);
-    if (job.run) stopListening = job.run.onCancel((reason) => end(reason, reject));
+    timer = setTimeout(() => reject(ctx.end(new HandlerTimeoutError(`handler "${h.name}" ran past its timeout of ${timeoutMs} ms`))), timeoutMs);
+    if (job.run) stopListening = job.run.onCancel((reason) => reject(ctx.end(reason)));
   });
   try {
-    const ctx: HandlerContext = {
-      attempt,
-      idempotencyKey: `${item.id}:${h.name}`,
-      knex,
-      get signal() {
-        if (!controller) {
-          controller = new AbortController();
-          // First read after the timeout or cancel: the run is already over, and the handler must be able to tell.
-          if (ended) controller.abort(ended);
-        }
-        return controller.signal;
-      },
-      ...job.reports,
-      warn(message: string) {
-        warning = String(message).slice(0, MAX_ERROR_CHARS);
-      },
-    };
     const value = await Promise.race([Promise.resolve().then(() => h.handle(item, ctx)), stopped]);
     const outcome: HandlerOutcome = { name: h.name, ok: true };
     if (value !== undefined) outcome.value = keptValue(value);
-    if (warning !== undefined) outcome.warning = warning;
+    if (ctx.warning !== undefined) outcome.warning = ctx.warning;
     return outcome;
   } catch (err) {
-    const outcome = failureOf(h.name, ended ?? err);
-    if (warning !== undefined) outcome.warning = warning;
+    const outcome = failureOf(h.name, ctx.ended ?? err);
+    if (ctx.warning !== undefined) outcome.warning = ctx.warning;
     return outcome;
   } finally {
     clearTimeout(timer);
-    stopListening();
+    stopListening?.();
+  }
+}
+
+/**
+ * What a handler receives as `ctx` on one run: one object per run, its methods on the prototype (this is on every
+ * item's path, where a closure per method was a measurable share of the cost).
+ */
+class RunContext implements HandlerContext {
+  /** Made only when the handler reads `signal`: most handlers never do. */
+  private controller: AbortController | undefined;
+  /** Why the run ended early (timeout or cancel), once it did. */
+  ended: Error | undefined;
+  /** The last `warn` message. */
+  warning: string | undefined;
+
+  constructor(
+    readonly attempt: number,
+    private readonly itemId: number,
+    private readonly handlerName: string,
+    readonly knex: Knex,
+    private readonly reports: JobHooks['reports'],
+  ) {}
+
+  get idempotencyKey(): string {
+    return `${this.itemId}:${this.handlerName}`;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      // First read after the timeout or cancel: the run is already over, and the handler must be able to tell.
+      if (this.ended) this.controller.abort(this.ended);
+    }
+    return this.controller.signal;
+  }
+
+  /** Ends the run early: its signal fires. Returns the reason, for the caller to reject with. */
+  end(reason: Error): Error {
+    this.ended ??= reason;
+    this.controller?.abort(reason);
+    return reason;
+  }
+
+  progress(done: number, size?: number | null, message?: string): void {
+    this.reports.progress(done, size, message);
+  }
+
+  history(record: { comment: string; subject?: string | number; status?: string }): void {
+    this.reports.history(record);
+  }
+
+  summary(line: string): void {
+    this.reports.summary(line);
+  }
+
+  warn(message: string): void {
+    this.warning = String(message).slice(0, MAX_ERROR_CHARS);
   }
 }
 

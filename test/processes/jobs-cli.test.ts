@@ -9,7 +9,7 @@ import { DIALECTS } from '../helpers/databases.ts';
 import { freshQueue } from '../helpers/queue.ts';
 import { fixtureHandlers, runCli, startCli, waitFor } from './cli-helpers.ts';
 
-const JOBS = fixtureHandlers('handlers-jobs');
+const JOBS = fixtureHandlers('handlers-job-count');
 
 describe.each(DIALECTS)('jobs commands on %s', (dialect) => {
   it('types, a refused parameter, show with progress and history, list filters, cancel and delete', async () => {
