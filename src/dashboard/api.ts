@@ -4,18 +4,20 @@
  *
  * - `GET /api/overview`: counts per status and type (types no live worker takes flagged), items finished per
  *   interval, and when the numbers were counted.
- * - `GET /api/items?status=&type=&before=&limit=`: a page of items, newest first; `next` is the `before` of the
- *   next page (null on the last).
+ * - `GET /api/items?status=&type=&invoker=&scope=&before=&limit=`: a page of items, newest first; `next` is the
+ *   `before` of the next page (null on the last).
  * - `GET /api/items/:id`: one item, with the actions its status allows.
- * - `POST /api/items/:id/retry`, `POST /api/items/:id/delete`: act on one item; answer `{ item, message }`.
+ * - `GET /api/items/:id/history?after=&limit=`: its history records in order; `next` is the `after` of the next page.
+ * - `POST /api/items/:id/retry`, `POST /api/items/:id/delete`, `POST /api/items/:id/cancel`: act on one item;
+ *   answer `{ item, message }` (cancel adds `outcome`: `canceled` or `requested`).
  * - `GET /api/workers`: registered workers, the items each holds, silent ones flagged.
  * - `GET /api/session`: the caller's role.
  */
 import { Hono } from 'hono';
 import type { DashboardEnv } from './server.ts';
-import { parseId, parseItemsQuery } from './params.ts';
-import { actionsFor, itemOrNotFound, itemsPage, workersView } from './views.ts';
-import { deleteItem, retryItem } from './actions.ts';
+import { parseHistoryQuery, parseId, parseItemsQuery } from './params.ts';
+import { actionsFor, historyPage, itemOrNotFound, itemsPage, workersView } from './views.ts';
+import { DASHBOARD_INVOKER, cancelItem, deleteItem, retryItem } from './actions.ts';
 
 export function apiRoutes(): Hono<DashboardEnv> {
   const api = new Hono<DashboardEnv>();
@@ -34,14 +36,22 @@ export function apiRoutes(): Hono<DashboardEnv> {
 
   api.post('/items/:id/retry', async (c) => c.json(await retryItem(c.get('deps').admin, parseId(c.req.param('id')))));
   api.post('/items/:id/delete', async (c) => c.json(await deleteItem(c.get('deps').admin, parseId(c.req.param('id')))));
+  api.post('/items/:id/cancel', async (c) => c.json(await cancelItem(c.get('deps').admin, parseId(c.req.param('id')), DASHBOARD_INVOKER)));
+
+  api.get('/items/:id/history', async (c) => {
+    const id = parseId(c.req.param('id'));
+    const q = parseHistoryQuery(c.req.query());
+    await itemOrNotFound(c.get('deps').admin, id);
+    return c.json(await historyPage(c.get('deps').admin, id, q));
+  });
 
   api.get('/workers', async (c) => c.json(await workersView(c.get('deps').admin)));
 
   api.get('/session', (c) => c.json({ role: c.get('role') }));
 
   // Placeholders the jobs and crontab work fills in (issue 13 and the schedules issue):
-  // GET /api/jobs, POST /api/jobs (start one from its declared parameters), POST /api/items/:id/cancel,
-  // GET /api/items/:id/history, GET /api/crontab, POST /api/crontab/:name/enable|disable, POST /api/crontab/switch.
+  // GET /api/jobs, POST /api/jobs (start one from its declared parameters),
+  // GET /api/crontab, POST /api/crontab/:name/enable|disable, POST /api/crontab/switch.
 
   return api;
 }

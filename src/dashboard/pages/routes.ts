@@ -6,9 +6,9 @@ import { Hono, type Context } from 'hono';
 import { html } from 'hono/html';
 import type { DashboardEnv } from '../server.ts';
 import { UsageError } from '../../errors.ts';
-import { parseId, parseItemsQuery } from '../params.ts';
-import { itemOrNotFound, itemsPage as readItemsPage, workersView } from '../views.ts';
-import { deleteItem, retryItem, type ActionOutcome } from '../actions.ts';
+import { HISTORY_PAGE, parseId, parseItemsQuery } from '../params.ts';
+import { historyPage, itemOrNotFound, itemsPage as readItemsPage, workersView } from '../views.ts';
+import { DASHBOARD_INVOKER, cancelItem, deleteItem, retryItem, type ActionOutcome } from '../actions.ts';
 import { page, type Frame, type Html } from './layout.ts';
 import { overviewPage } from './overview.ts';
 import { itemsPage } from './items.ts';
@@ -54,9 +54,16 @@ export function pageRoutes(): Hono<DashboardEnv> {
   });
 
   pages.get('/items/:id', async (c) => {
-    const item = await itemOrNotFound(c.get('deps').admin, parseId(c.req.param('id')));
+    const admin = c.get('deps').admin;
+    const item = await itemOrNotFound(admin, parseId(c.req.param('id')));
+    const history = await historyPage(admin, item.id, { limit: HISTORY_PAGE });
     const f = frame(c, `Item ${item.id}`, 'items');
-    return render(c, f, itemPage(item, f.role, f.csrf));
+    return render(c, f, itemPage(item, { records: history.records, more: history.next !== null }, f.role, f.csrf));
+  });
+
+  pages.post('/items/:id/cancel', async (c) => {
+    const id = parseId(c.req.param('id'));
+    return act(c, () => cancelItem(c.get('deps').admin, id, DASHBOARD_INVOKER), () => `/items/${id}`);
   });
 
   pages.post('/items/:id/retry', async (c) => {

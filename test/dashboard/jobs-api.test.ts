@@ -1,0 +1,136 @@
+/**
+ * The dashboard's job endpoints against a real server, on SQLite and MySQL/MariaDB: cancel of a queued and a
+ * running job (and refusals: finished, missing, read-only, cross-site, no CSRF token), history records paged and
+ * shown as text, the item page's job facts, and the items filtered by invoker and scope.
+ */
+import { describe, expect, it } from 'vitest';
+import { DIALECTS } from '../helpers/databases.ts';
+import { freshQueue, sameDatabase } from '../helpers/queue.ts';
+import { dashboardOf, login, pageSession, postForm, until } from './helpers.ts';
+
+const TOKEN = 'admin-token-0123456789abcdef';
+const READONLY = 'readonly-token-0123456789abcdef';
+const auth = { authorization: `Bearer ${TOKEN}` };
+const getJson = async (url: string, headers: Record<string, string> = auth) => {
+  const res = await fetch(url, { headers });
+  return { status: res.status, body: (await res.json()) as any };
+};
+const post = async (url: string, headers: Record<string, string> = auth) => {
+  const res = await fetch(url, { method: 'POST', headers });
+  return { status: res.status, body: (await res.json()) as any };
+};
+
+describe.each(DIALECTS)('dashboard job endpoints on %s', (dialect) => {
+  it('cancels a queued job at once and a running one through its worker, and refuses a finished or missing one', async () => {
+    const worker = await freshQueue(dialect, { pollIntervalMs: 50, progressFlushMs: 50 });
+    let running!: () => void;
+    const started = new Promise<void>((r) => (running = r));
+    worker.connect({
+      name: 'waiter',
+      types: ['wait'],
+      handle: async (_item, ctx) => {
+        ctx.progress(1, 4, 'first of four');
+        running();
+        await new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      },
+    });
+    const d = await dashboardOf(await sameDatabase(worker), { token: TOKEN });
+    const queued = await worker.enqueue('later', {}, { invoker: 'ada' });
+    const shown = await getJson(`${d.base}/api/items/${queued.id}`);
+    expect(shown.body.actions).toEqual({ retry: false, delete: false, cancel: true });
+    expect(await post(`${d.base}/api/items/${queued.id}/cancel`)).toMatchObject({
+      status: 200, body: { outcome: 'canceled', item: { id: queued.id, status: 'canceled' }, message: `item ${queued.id} is canceled; it never runs` },
+    });
+    expect(await post(`${d.base}/api/items/${queued.id}/cancel`)).toEqual({
+      status: 400, body: { error: `item ${queued.id} is canceled, finished; only a queued or running item can be canceled` },
+    });
+    expect(await post(`${d.base}/api/items/999999/cancel`)).toEqual({ status: 404, body: { error: 'no item with id 999999' } });
+
+    const job = await worker.enqueue('wait', {});
+    const working = worker.work();
+    await started;
+    const asked = await post(`${d.base}/api/items/${job.id}/cancel`);
+    expect(asked).toMatchObject({ status: 200, body: { outcome: 'requested', item: { id: job.id, status: 'in_progress', cancelRequested: true } } });
+    expect(asked.body.message).toBe(`cancel requested for item ${job.id}: its worker stops it within two seconds and it ends canceled`);
+    const ended = await until(() => getJson(`${d.base}/api/items/${job.id}`), (r) => r.body.item.status !== 'in_progress');
+    expect(ended.body.item.status).toBe('canceled');
+    const history = await getJson(`${d.base}/api/items/${job.id}/history`);
+    expect(history.body.records.map((r: any) => [r.handler, r.status, r.comment])).toContainEqual(
+      ['signalq', 'cancel-requested', expect.stringMatching(/^cancel requested by dashboard while it ran on /)],
+    );
+    worker.stop();
+    await working;
+  });
+
+  it('pages history records, shows subjects and comments holding <script> as text, and the job facts on its page', async () => {
+    const q = await freshQueue(dialect, { progressFlushMs: 50 });
+    q.connect({
+      name: 'importer',
+      types: ['import'],
+      handle: (_item, ctx) => {
+        for (let i = 1; i <= 5; i++) ctx.history({ subject: `<script>window.__s${i}=1</script>`, status: 'rejected', comment: `row ${i} <img src=x onerror=alert(${i})>` });
+        ctx.progress(5, 5, 'all rows');
+        ctx.summary('5 rows, <b>5 rejected</b>');
+        return { imported: 0 };
+      },
+    });
+    const { id } = await q.enqueue('import', {}, { invoker: 'ada <admin>', scope: 'acme' });
+    await q.process();
+    const d = await dashboardOf(q, { token: TOKEN });
+    const first = await getJson(`${d.base}/api/items/${id}/history?limit=2`);
+    expect(first.body.records.map((r: any) => r.subject)).toEqual(['<script>window.__s1=1</script>', '<script>window.__s2=1</script>']);
+    const rest = await getJson(`${d.base}/api/items/${id}/history?after=${first.body.next}&limit=10`);
+    expect(rest.body.records.map((r: any) => r.comment)).toEqual([3, 4, 5].map((i) => `row ${i} <img src=x onerror=alert(${i})>`));
+    expect(rest.body.next).toBeNull();
+    expect(await getJson(`${d.base}/api/items/${id}/history?limit=0`)).toEqual({ status: 400, body: { error: 'limit "0" is invalid; use a whole number from 1 to 10000' } });
+    expect(await getJson(`${d.base}/api/items/424242/history`)).toEqual({ status: 404, body: { error: 'no item with id 424242' } });
+
+    const page = await (await fetch(`${d.base}/items/${id}`, { headers: auth })).text();
+    expect(page).not.toMatch(/<script>window|<img |<b>5/);
+    expect(page).toContain('&lt;script&gt;window.__s1=1&lt;/script&gt;');
+    expect(page).toContain('row 1 &lt;img src=x onerror=alert(1)&gt;');
+    expect(page).toContain('5 rows, &lt;b&gt;5 rejected&lt;/b&gt;');
+    expect(page).toContain('ada &lt;admin&gt;');
+    expect(page).toMatch(/<progress max="100" value="100"/);
+    expect(page).toContain('5 of 5 (100%): all rows');
+    expect(page).toContain('&quot;imported&quot;: 0'); // the result, now that the job is done
+    expect(page).not.toContain(`action="/items/${id}/cancel"`);
+  });
+
+  it('lists items by invoker and scope, and refuses an overlong one', async () => {
+    const q = await freshQueue(dialect);
+    const a = await q.enqueue('t', {}, { invoker: 'ada', scope: 'acme' });
+    const b = await q.enqueue('t', {}, { invoker: 'bob', scope: 'acme' });
+    await q.enqueue('t', {}, { invoker: 'ada', scope: 'other' });
+    const d = await dashboardOf(q, { token: TOKEN });
+    const ids = async (query: string) => (await getJson(`${d.base}/api/items?${query}`)).body.items.map((i: any) => i.id);
+    expect(await ids('scope=acme')).toEqual([b.id, a.id]);
+    expect(await ids('invoker=ada&scope=acme')).toEqual([a.id]);
+    expect(await ids('invoker=nobody')).toEqual([]);
+    expect((await getJson(`${d.base}/api/items?invoker=ada`)).body.items[0]).toMatchObject({ invoker: 'ada', scope: 'other' });
+    expect((await getJson(`${d.base}/api/items?invoker=${'x'.repeat(192)}`)).status).toBe(400);
+    const page = await (await fetch(`${d.base}/items?invoker=bob`, { headers: auth })).text();
+    expect(page).toContain(`href="/items/${b.id}"`);
+    expect(page).not.toContain(`href="/items/${a.id}"`);
+    expect(page).toContain('value="bob"');
+  });
+
+  it('refuses a cancel from a read-only token, a cross-site form or one without the CSRF token, and takes the page own form', async () => {
+    const q = await freshQueue(dialect);
+    const { id } = await q.enqueue('later', {});
+    const d = await dashboardOf(q, { token: TOKEN, readonlyToken: READONLY });
+    expect(await post(`${d.base}/api/items/${id}/cancel`, { authorization: `Bearer ${READONLY}` })).toEqual({ status: 403, body: { error: 'this token is read-only: it can look but not act' } });
+    const ro = await login(d.base, READONLY);
+    expect(await (await fetch(`${d.base}/items/${id}`, { headers: { cookie: ro.cookie } })).text()).not.toContain(`action="/items/${id}/cancel"`);
+    expect((await postForm(d.base, `/items/${id}/cancel`, ro)).status).toBe(403);
+    const s = await login(d.base, TOKEN);
+    expect((await postForm(d.base, `/items/${id}/cancel`, s, { origin: 'https://evil.example' })).status).toBe(403);
+    expect((await postForm(d.base, `/items/${id}/cancel`, s, { csrf: null })).status).toBe(403);
+    expect((await q.admin.get(id))?.status).toBe('pending');
+    const ok = await postForm(d.base, `/items/${id}/cancel`, s);
+    expect([ok.status, ok.headers.get('location')]).toEqual([303, `/items/${id}`]);
+    expect((await q.admin.get(id))?.status).toBe('canceled');
+    const after = await (await fetch(`${d.base}/items/${id}`, { headers: { cookie: s.cookie } })).text();
+    expect(after).toContain(`item ${id} is canceled; it never runs`);
+  });
+});
