@@ -10,14 +10,18 @@
  * - `GET /api/items/:id/history?after=&limit=`: its history records in order; `next` is the `after` of the next page.
  * - `POST /api/items/:id/retry`, `POST /api/items/:id/delete`, `POST /api/items/:id/cancel`: act on one item;
  *   answer `{ item, message }` (cancel adds `outcome`: `canceled` or `requested`).
+ * - `GET /api/jobs`: the running jobs with their progress (`running`), and the job types with their parameters.
+ * - `POST /api/jobs` with JSON `{ "type": T, "payload": {…} }`: starts a job (checked against T's parameters);
+ *   answers `{ id, type, message }`.
  * - `GET /api/workers`: registered workers, the items each holds, silent ones flagged.
  * - `GET /api/session`: the caller's role.
  */
 import { Hono } from 'hono';
 import type { DashboardEnv } from './server.ts';
 import { parseHistoryQuery, parseId, parseItemsQuery } from './params.ts';
-import { actionsFor, historyPage, itemOrNotFound, itemsPage, workersView } from './views.ts';
-import { DASHBOARD_INVOKER, cancelItem, deleteItem, retryItem } from './actions.ts';
+import { actionsFor, historyPage, itemOrNotFound, itemsPage, runningJobs, workersView } from './views.ts';
+import { DASHBOARD_INVOKER, cancelItem, deleteItem, retryItem, startJob } from './actions.ts';
+import { UsageError } from '../errors.ts';
 
 export function apiRoutes(): Hono<DashboardEnv> {
   const api = new Hono<DashboardEnv>();
@@ -49,8 +53,22 @@ export function apiRoutes(): Hono<DashboardEnv> {
 
   api.get('/session', (c) => c.json({ role: c.get('role') }));
 
-  // Placeholders the jobs and crontab work fills in (issue 13 and the schedules issue):
-  // GET /api/jobs, POST /api/jobs (start one from its declared parameters),
+  api.get('/jobs', async (c) => {
+    const admin = c.get('deps').admin;
+    return c.json({ running: await runningJobs(admin), types: await admin.types() });
+  });
+
+  api.post('/jobs', async (c) => {
+    let body: any;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new UsageError('the body is not JSON; send { "type": "T", "payload": { … } } with Content-Type: application/json');
+    }
+    return c.json(await startJob(c.get('deps').queue, body?.type, body?.payload ?? {}));
+  });
+
+  // Placeholders the crontab work fills in (the schedules issue):
   // GET /api/crontab, POST /api/crontab/:name/enable|disable, POST /api/crontab/switch.
 
   return api;

@@ -3,7 +3,7 @@
  * the workers with the items each holds, the items page. Pages render these; `/api` returns them as JSON.
  */
 import type { Admin, HistoryRecord, WorkerInfo } from '../admin/admin.ts';
-import { FINAL_STATUSES, type Item, type ItemStatus } from '../types.ts';
+import { FINAL_STATUSES, type Item, type ItemStatus, type Progress } from '../types.ts';
 import { NotFoundError, type ItemsQuery } from './params.ts';
 
 /** An item as a listing shows it (no payload or results: a page of them stays small). */
@@ -85,4 +85,28 @@ export async function historyPage(admin: Admin, id: number, q: { afterId?: numbe
   const rows = await admin.history(id, { afterId: q.afterId, limit: q.limit + 1 });
   const records = rows.slice(0, q.limit);
   return { records, next: rows.length > q.limit ? records[records.length - 1].id : null };
+}
+
+/** A running job as the jobs page lists it. */
+export interface RunningJob {
+  id: number;
+  type: string;
+  invoker: string | null;
+  scope: string | null;
+  owner: string | null;
+  /** Null while it waits in its worker for a free slot. */
+  startedAt: Date | null;
+  progress: Progress | null;
+  cancelRequested: boolean;
+}
+
+/** The most running jobs the jobs page lists (newest first). */
+export const RUNNING_SHOWN = 100;
+
+/** The items in progress, newest first, with their progress. */
+export async function runningJobs(admin: Admin): Promise<RunningJob[]> {
+  const items = await admin.list({ status: 'in_progress', limit: RUNNING_SHOWN });
+  return items.map((i) => ({
+    id: i.id, type: i.type, invoker: i.invoker, scope: i.scope, owner: i.owner, startedAt: i.startedAt, progress: i.progress, cancelRequested: i.cancelRequested,
+  }));
 }

@@ -1,9 +1,11 @@
 /**
  * The dashboard's job endpoints against a real server, on SQLite and MySQL/MariaDB: cancel of a queued and a
  * running job (and refusals: finished, missing, read-only, cross-site, no CSRF token), history records paged and
- * shown as text, the item page's job facts, and the items filtered by invoker and scope.
+ * shown as text, the item page's job facts, the items filtered by invoker and scope, and jobs started from the
+ * form and the API (a bad parameter refused with the CLI's message, nothing written).
  */
 import { describe, expect, it } from 'vitest';
+import { Type, defineJob } from '../../src/index.ts';
 import { DIALECTS } from '../helpers/databases.ts';
 import { freshQueue, sameDatabase } from '../helpers/queue.ts';
 import { dashboardOf, login, pageSession, postForm, until } from './helpers.ts';
@@ -132,5 +134,56 @@ describe.each(DIALECTS)('dashboard job endpoints on %s', (dialect) => {
     expect((await q.admin.get(id))?.status).toBe('canceled');
     const after = await (await fetch(`${d.base}/items/${id}`, { headers: { cookie: s.cookie } })).text();
     expect(after).toContain(`item ${id} is canceled; it never runs`);
+  });
+
+  it('starts a job from the form and the API as the dashboard, refusing a bad parameter with the CLI message and writing nothing', async () => {
+    const q = await freshQueue(dialect);
+    q.connect(defineJob({
+      name: 'counter',
+      type: 'count',
+      help: 'Counts to n',
+      params: Type.Object({ n: Type.Integer({ minimum: 1, description: 'how far' }), mode: Type.Union([Type.Literal('up'), Type.Literal('down')], { default: 'up' }) }),
+      handle: () => {},
+    }));
+    const d = await dashboardOf(q, { token: TOKEN, readonlyToken: READONLY });
+    const s = await login(d.base, TOKEN);
+    const form = (fields: Record<string, string>, headers: Record<string, string> = {}) => fetch(`${d.base}/jobs`, {
+      method: 'POST', redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.cookie, origin: d.base, ...headers },
+      body: new URLSearchParams({ _csrf: s.csrf, type: 'count', ...fields }),
+    });
+    const page = await (await fetch(`${d.base}/jobs`, { headers: { cookie: s.cookie } })).text();
+    expect(page).toMatch(/<input type="number" step="any" id="f-count-n" name="param.n" value="" required>/);
+    expect(page).toContain('<option selected>up</option><option>down</option>');
+
+    const refused = await form({ 'param.n': '0', 'param.mode': 'sideways' });
+    expect(refused.status).toBe(400);
+    const text = await refused.text();
+    expect(text).toContain('payload of count is invalid: n must be &gt;= 1 (got 0); mode must be one of &quot;up&quot;, &quot;down&quot; (got &quot;sideways&quot;); nothing was enqueued');
+    expect(text).toContain('name="param.n" value="0"'); // the values entered, shown again
+    expect((await q.admin.stats()).total).toBe(0);
+
+    const ok = await form({ 'param.n': '3' });
+    expect(ok.status).toBe(303);
+    const id = Number(/^\/items\/(\d+)$/.exec(ok.headers.get('location') ?? '')?.[1]);
+    expect(await q.admin.get(id)).toMatchObject({ type: 'count', payload: { n: 3, mode: 'up' }, invoker: 'dashboard' });
+    expect(await (await fetch(`${d.base}/items/${id}`, { headers: { cookie: s.cookie } })).text()).toContain(`job ${id} (count) started`);
+
+    const api = (body: unknown, token = TOKEN) => fetch(`${d.base}/api/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const bad = await api({ type: 'count', payload: { n: 'x' } });
+    expect([bad.status, await bad.json()]).toEqual([400, { error: 'payload of count is invalid: n must be integer (got "x"); nothing was enqueued (signalq types shows its parameters)' }]);
+    const good = await api({ type: 'count', payload: { n: 2 } });
+    const started = (await good.json()) as any;
+    expect(started).toMatchObject({ type: 'count', message: `job ${started.id} (count) started` });
+    expect((await api({ type: 'count', payload: { n: 2 } }, READONLY)).status).toBe(403);
+    expect((await form({ 'param.n': '3' }, { origin: 'https://evil.example' })).status).toBe(403);
+    expect((await fetch(`${d.base}/jobs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.cookie, origin: d.base }, body: 'type=count&param.n=3' })).status).toBe(403);
+    const unknown = await form({ type: 'nope' });
+    expect(unknown.status).toBe(400);
+    expect(await unknown.text()).toContain('no job type &quot;nope&quot; is taken by a live worker');
+    expect((await q.admin.stats()).total).toBe(2);
+    const listed = await getJson(`${d.base}/api/jobs`);
+    expect(listed.body.types).toMatchObject([{ type: 'count', help: 'Counts to n', handlers: ['counter'] }]);
+    expect(listed.body.running).toEqual([]);
   });
 });

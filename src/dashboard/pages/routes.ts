@@ -7,8 +7,9 @@ import { html } from 'hono/html';
 import type { DashboardEnv } from '../server.ts';
 import { UsageError } from '../../errors.ts';
 import { HISTORY_PAGE, parseId, parseItemsQuery } from '../params.ts';
-import { historyPage, itemOrNotFound, itemsPage as readItemsPage, workersView } from '../views.ts';
-import { DASHBOARD_INVOKER, cancelItem, deleteItem, retryItem, type ActionOutcome } from '../actions.ts';
+import { historyPage, itemOrNotFound, itemsPage as readItemsPage, runningJobs, workersView } from '../views.ts';
+import { DASHBOARD_INVOKER, cancelItem, deleteItem, retryItem, startJobFromForm, type ActionOutcome } from '../actions.ts';
+import { jobsPage } from './jobs.ts';
 import { page, type Frame, type Html } from './layout.ts';
 import { overviewPage } from './overview.ts';
 import { itemsPage } from './items.ts';
@@ -78,8 +79,30 @@ export function pageRoutes(): Hono<DashboardEnv> {
 
   pages.get('/workers', async (c) => render(c, frame(c, 'Workers', 'workers'), workersPage(await workersView(c.get('deps').admin))));
 
-  // Filled in with jobs (issue 13) and the crontab (the schedules issue).
-  pages.get('/jobs', (c) => render(c, frame(c, 'Jobs', 'jobs'), html`<h1>Jobs</h1><p class="muted">Running jobs with their progress, and a form to start one, come with long-running jobs.</p>`));
+  pages.get('/jobs', async (c) => {
+    const admin = c.get('deps').admin;
+    const f = frame(c, 'Jobs', 'jobs');
+    return render(c, f, jobsPage(await runningJobs(admin), await admin.types(), f.role, f.csrf));
+  });
+
+  // A started job leads to its item's page; a refused one shows the form again, with its values and the message.
+  pages.post('/jobs', async (c) => {
+    const form = await c.req.parseBody();
+    try {
+      const started = await startJobFromForm(c.get('deps').queue, form);
+      const session = c.get('session');
+      if (session) session.flash = { ok: true, message: started.message };
+      return c.redirect(`/items/${started.id}`, 303);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      const admin = c.get('deps').admin;
+      const f = { ...frame(c, 'Jobs', 'jobs'), flash: { ok: false, message: err.message } };
+      const refill = { type: typeof form.type === 'string' ? form.type : '', form };
+      return c.html(page(f, jobsPage(await runningJobs(admin), await admin.types(), f.role, f.csrf, refill)), 400);
+    }
+  });
+
+  // Filled in with the crontab (the schedules issue).
   pages.get('/crontab', (c) => render(c, frame(c, 'Crontab', 'crontab'), html`<h1>Crontab</h1><p class="muted">The crontab comes with schedules.</p>`));
 
   return pages;
