@@ -13,6 +13,9 @@
  * - `GET /api/jobs`: the running jobs with their progress (`running`), and the job types with their parameters.
  * - `POST /api/jobs` with JSON `{ "type": T, "payload": {…} }`: starts a job (checked against T's parameters);
  *   answers `{ id, type, message }`.
+ * - `GET /api/crontab`: the global switch, whether the crontab is read-only here, every cron with its latest runs.
+ * - `POST /api/crontab/:name/enable`, `POST /api/crontab/:name/disable`: answer `{ cron, message }`.
+ * - `POST /api/crontab/on`, `POST /api/crontab/off`: the global switch; answer `{ enabled, message }`.
  * - `GET /api/workers`: registered workers, the items each holds, silent ones flagged.
  * - `GET /api/session`: the caller's role.
  */
@@ -22,6 +25,7 @@ import { parseHistoryQuery, parseId, parseItemsQuery } from './params.ts';
 import { actionsFor, historyPage, itemOrNotFound, itemsPage, runningJobs, workersView } from './views.ts';
 import { DASHBOARD_INVOKER, cancelItem, deleteItem, retryItem, startJob } from './actions.ts';
 import { UsageError } from '../errors.ts';
+import { crontabView, setCronActivated, setCrontabSwitch } from './crontab.ts';
 
 export function apiRoutes(): Hono<DashboardEnv> {
   const api = new Hono<DashboardEnv>();
@@ -68,8 +72,10 @@ export function apiRoutes(): Hono<DashboardEnv> {
     return c.json(await startJob(c.get('deps').queue, body?.type, body?.payload ?? {}));
   });
 
-  // Placeholders the crontab work fills in (the schedules issue):
-  // GET /api/crontab, POST /api/crontab/:name/enable|disable, POST /api/crontab/switch.
+  api.get('/crontab', async (c) => c.json(await crontabView(c.get('deps').queue.crontab)));
+  api.post('/crontab/:action{on|off}', async (c) => c.json(await setCrontabSwitch(c.get('deps').queue.crontab, c.req.param('action') === 'on')));
+  api.post('/crontab/:name/:action{enable|disable}', async (c) =>
+    c.json(await setCronActivated(c.get('deps').queue.crontab, c.req.param('name'), c.req.param('action') === 'enable')));
 
   return api;
 }

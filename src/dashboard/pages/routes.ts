@@ -3,13 +3,14 @@
  * kept in the session and shown once on the page they lead to (post, redirect, get: a reload does not repeat it).
  */
 import { Hono, type Context } from 'hono';
-import { html } from 'hono/html';
 import type { DashboardEnv } from '../server.ts';
 import { UsageError } from '../../errors.ts';
 import { HISTORY_PAGE, parseId, parseItemsQuery } from '../params.ts';
 import { historyPage, itemOrNotFound, itemsPage as readItemsPage, runningJobs, workersView } from '../views.ts';
-import { DASHBOARD_INVOKER, cancelItem, deleteItem, retryItem, startJobFromForm, type ActionOutcome } from '../actions.ts';
+import { DASHBOARD_INVOKER, cancelItem, deleteItem, retryItem, startJobFromForm } from '../actions.ts';
 import { jobsPage } from './jobs.ts';
+import { crontabPage } from './crontab.ts';
+import { crontabView, setCronActivated, setCrontabSwitch } from '../crontab.ts';
 import { page, type Frame, type Html } from './layout.ts';
 import { overviewPage } from './overview.ts';
 import { itemsPage } from './items.ts';
@@ -31,7 +32,7 @@ function render(c: C, f: Frame, body: Html) {
 }
 
 /** Runs an action of a form, keeps its outcome (or refusal) for the next page, and redirects there. */
-async function act(c: C, run: () => Promise<ActionOutcome>, next: (ok: boolean) => string) {
+async function act(c: C, run: () => Promise<{ message: string }>, next: (ok: boolean) => string) {
   const session = c.get('session');
   try {
     const outcome = await run();
@@ -102,8 +103,13 @@ export function pageRoutes(): Hono<DashboardEnv> {
     }
   });
 
-  // Filled in with the crontab (the schedules issue).
-  pages.get('/crontab', (c) => render(c, frame(c, 'Crontab', 'crontab'), html`<h1>Crontab</h1><p class="muted">The crontab comes with schedules.</p>`));
+  pages.get('/crontab', async (c) => {
+    const f = frame(c, 'Crontab', 'crontab');
+    return render(c, f, crontabPage(await crontabView(c.get('deps').queue.crontab), f.role, f.csrf));
+  });
+  pages.post('/crontab/:action{on|off}', async (c) => act(c, () => setCrontabSwitch(c.get('deps').queue.crontab, c.req.param('action') === 'on'), () => '/crontab'));
+  pages.post('/crontab/:name/:action{enable|disable}', async (c) =>
+    act(c, () => setCronActivated(c.get('deps').queue.crontab, c.req.param('name'), c.req.param('action') === 'enable'), () => '/crontab'));
 
   return pages;
 }
