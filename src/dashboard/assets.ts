@@ -39,6 +39,7 @@ dl.facts dt { color: #667; }
 .line-error { stroke: #b3261e; stroke-width: 2; }
 .done-key { color: #16794a; } .error-key { color: #b3261e; }
 .pager a { margin-right: 1em; }
+[hidden] { display: none !important; }
 .progress { display: flex; gap: .8em; align-items: center; }
 .progress progress { width: 22em; height: 1.1em; }
 .summary { background: #fff; border-left: 3px solid #7fb3ff; padding: .4em .8em; }
@@ -167,6 +168,32 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     box.querySelector('.progress-text').textContent = progressText(p);
   }
 
+  // Appends the history records written since the last one shown (the body holds its id while the job runs).
+  function appendHistory(id) {
+    var body = byId('history-body');
+    if (!body || !body.hasAttribute('data-after')) return null;
+    return fetch('/api/items/' + id + '/history?limit=200&after=' + body.getAttribute('data-after'), { headers: { accept: 'application/json' }, credentials: 'same-origin' })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (h) {
+        if (!h || !h.records.length) return;
+        h.records.forEach(function (rec) {
+          var tr = el('tr');
+          tr.appendChild(el('td', rec.at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')));
+          tr.appendChild(el('td', rec.handler));
+          tr.appendChild(el('td', rec.subject));
+          tr.appendChild(el('td', rec.status));
+          var c = el('td');
+          c.appendChild(el('pre', rec.comment));
+          tr.appendChild(c);
+          body.appendChild(tr);
+        });
+        body.setAttribute('data-after', String(h.records[h.records.length - 1].id));
+        body.closest('table').hidden = false;
+        var empty = byId('history-empty');
+        if (empty) empty.remove();
+      });
+  }
+
   // The running jobs: a row per job, its bar moved in place; a job that started or ended changes the rows.
   function showJobs(v) {
     var body = byId('running-body');
@@ -213,6 +240,7 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     show = function (r) {
       if (r.item.status !== root.getAttribute('data-status')) { location.reload(); return; }
       showProgress(r.item.id, r.item.progress);
+      return appendHistory(r.item.id);
     };
   } else if (kind === 'jobs') { url = '/api/jobs'; every = 1000; show = showJobs; }
   else return;
@@ -226,7 +254,7 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
         if (res.status === 404 || res.status === 401 || res.status === 403) { stopped = true; return null; }
         return res.ok ? res.json() : null;
       })
-      .then(function (data) { if (data) show(data); })
+      .then(function (data) { if (data) return show(data); })
       .catch(function () {})
       .then(function () { setTimeout(tick, every); });
   }

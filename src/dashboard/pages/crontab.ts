@@ -29,7 +29,7 @@ ${v.crons.length === 0
   : html`<table class="crontab"><thead><tr><th>name</th><th>schedule</th><th>type</th><th>state</th><th>next run</th><th>last runs (newest first)</th><th></th></tr></thead>
 <tbody>${v.crons.map((c) => html`<tr data-cron="${c.name}"${c.activated ? '' : html` class="disabled"`}>
 <td>${c.name}</td>
-<td><code>${c.expression}</code><div class="muted">${c.description}${c.timezone ? ` (${c.timezone})` : ''}</div></td>
+<td><code>${c.expression}</code><div class="muted">${c.description}</div></td>
 <td>${c.type}${c.noHandler ? html` <div class="warn">no live worker takes this type</div>` : ''}</td>
 <td class="cron-state">${c.activated ? 'enabled' : 'disabled'}</td>
 <td>${c.activated && v.enabled ? when(c.nextRunAt, now) : html`<span class="muted">none while ${c.activated ? 'the crontab is off' : 'disabled'}</span>`}</td>

@@ -68,7 +68,7 @@ ${results.length === 0
 </section>
 <section>
 <h2>History</h2>
-${historyTable(history.records, now)}
+${historyTable(history.records, !finished && !history.more, now)}
 ${history.more ? html`<p class="muted">Only the first ${history.records.length} records are shown; <a href="/api/items/${item.id}/history?after=${history.records[history.records.length - 1]?.id ?? 0}">the rest as JSON</a>.</p>` : ''}
 </section>
 <section>

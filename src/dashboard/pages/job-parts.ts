@@ -26,9 +26,13 @@ export function progressBar(itemId: number, p: Progress | null): Html {
 </div>`;
 }
 
-/** A job's history records as a table (every value escaped: a subject or comment is the job's own text). */
-export function historyTable(records: HistoryRecord[], now = Date.now()): Html {
-  if (records.length === 0) return html`<p class="muted">No history records.</p>`;
-  return html`<table class="history"><thead><tr><th>at</th><th>handler</th><th>subject</th><th>status</th><th>comment</th></tr></thead>
-<tbody>${records.map((r) => html`<tr><td>${when(r.at, now)}</td><td>${r.handler}</td><td>${r.subject ?? ''}</td><td>${r.status ?? ''}</td><td><pre>${r.comment}</pre></td></tr>`)}</tbody></table>`;
+/**
+ * A job's history records as a table (every value escaped: a subject or comment is the job's own text). With
+ * `live`, the body carries the last record's id, and the script appends the records written after it.
+ */
+export function historyTable(records: HistoryRecord[], live: boolean, now = Date.now()): Html {
+  const after = records.length ? records[records.length - 1].id : 0;
+  return html`<table class="history"${records.length ? '' : html` hidden`}><thead><tr><th>at</th><th>handler</th><th>subject</th><th>status</th><th>comment</th></tr></thead>
+<tbody id="history-body"${live ? html` data-after="${after}"` : ''}>${records.map((r) => html`<tr><td>${when(r.at, now)}</td><td>${r.handler}</td><td>${r.subject ?? ''}</td><td>${r.status ?? ''}</td><td><pre>${r.comment}</pre></td></tr>`)}</tbody></table>
+${records.length ? '' : html`<p class="muted" id="history-empty">No history records.</p>`}`;
 }

@@ -42,7 +42,7 @@ function input(f: FormField, id: string, refill: Record<string, unknown> | undef
 }
 
 function kindHint(f: FormField): string {
-  const bounds = f.min !== null || f.max !== null ? ` ${f.min ?? ''}…${f.max ?? ''}` : '';
+  const bounds = f.min !== null && f.max !== null ? ` from ${f.min} to ${f.max}` : f.min !== null ? ` ≥ ${f.min}` : f.max !== null ? ` ≤ ${f.max}` : '';
   return f.kind === 'integer' ? `whole number${bounds}` : f.kind === 'number' ? `number${bounds}` : f.kind === 'json' ? 'JSON' : '';
 }
 
