@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Type, defineJob } from '../../src/index.ts';
 import { DIALECTS } from '../helpers/databases.ts';
 import { freshQueue, sameDatabase } from '../helpers/queue.ts';
-import { dashboardOf, login, pageSession, postForm, until } from './helpers.ts';
+import { dashboardOf, login, postForm, until } from './helpers.ts';
 
 const TOKEN = 'admin-token-0123456789abcdef';
 const READONLY = 'readonly-token-0123456789abcdef';
@@ -176,6 +176,11 @@ describe.each(DIALECTS)('dashboard job endpoints on %s', (dialect) => {
     const started = (await good.json()) as any;
     expect(started).toMatchObject({ type: 'count', message: `job ${started.id} (count) started` });
     expect((await api({ type: 'count', payload: { n: 2 } }, READONLY)).status).toBe(403);
+    const ro = await login(d.base, READONLY);
+    const roPage = await (await fetch(`${d.base}/jobs`, { headers: { cookie: ro.cookie } })).text();
+    expect(roPage).toContain('read-only: this token cannot start jobs');
+    expect(roPage).not.toContain('action="/jobs"');
+    expect((await postForm(d.base, '/jobs', ro)).status).toBe(403);
     expect((await form({ 'param.n': '3' }, { origin: 'https://evil.example' })).status).toBe(403);
     expect((await fetch(`${d.base}/jobs`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: s.cookie, origin: d.base }, body: 'type=count&param.n=3' })).status).toBe(403);
     const unknown = await form({ type: 'nope' });
