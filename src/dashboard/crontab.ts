@@ -28,8 +28,8 @@ export interface CrontabView {
 
 export async function crontabView(crontab: CrontabAdmin, runs = RUNS_SHOWN): Promise<CrontabView> {
   const listed = await crontab.list();
-  const crons: CronView[] = [];
-  for (const c of listed) crons.push({ ...c, runs: await crontab.logs(c.name, { limit: runs }) });
+  const latest = await crontab.latestLogs(runs);
+  const crons: CronView[] = listed.map((c) => ({ ...c, runs: latest.get(c.name) ?? [] }));
   return { enabled: await crontab.enabled(), readOnly: crontab.readOnly, crons };
 }
 

@@ -44,6 +44,12 @@ describe.each(DIALECTS)('dashboard crontab on %s', (dialect) => {
     expect(byName['c-flaky'].runs.map((r: any) => r.status)).toEqual(['OK', 'WARN']);
     expect(byName['c-solo'].runs.map((r: any) => r.status)).toEqual(['NOTRUN', 'RUNNING']);
     expect(byName.nightly).toMatchObject({ activated: false, timezone: 'Europe/Paris', runs: [] });
+    // Every cron's latest runs in one read, cut at the number asked for.
+    const latest = await q.crontab.latestLogs(1);
+    expect([...latest.keys()].sort()).toEqual(['c-bad', 'c-flaky', 'c-good', 'c-solo']);
+    expect([...latest.values()].map((runs) => runs.length)).toEqual([1, 1, 1, 1]);
+    expect(latest.get('c-solo')!.map((r) => r.status)).toEqual(['NOTRUN']);
+    await expect(q.crontab.latestLogs(0)).rejects.toThrow('perCron 0 is invalid; use a whole number from 1 to 1000');
     expect(typeof byName.nightly.description).toBe('string');
 
     const page = await (await fetch(`${d.base}/crontab`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
