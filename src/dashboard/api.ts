@@ -1,6 +1,6 @@
 /**
  * The JSON API under `/api`, which the page's script polls and which scripts may call with a bearer token. Every
- * read and action goes through `queue.admin`; refusals are `{ "error": "…" }` with 400, 401, 403 or 404.
+ * read and action goes through `queue.admin`, `queue.crontab` or `queue.enqueue`; refusals are `{ "error": "…" }` with 400, 401, 403 or 404.
  *
  * - `GET /api/overview`: counts per status and type (types no live worker takes flagged), items finished per
  *   interval, and when the numbers were counted.
