@@ -198,9 +198,10 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
   function showJobs(v) {
     var body = byId('running-body');
     if (!body) return;
-    var shown = Array.prototype.map.call(body.querySelectorAll('tr[data-job]'), function (tr) { return tr.getAttribute('data-job'); }).join(',');
-    var now = v.running.map(function (j) { return String(j.id); }).join(',');
-    if (shown !== now) {
+    // Rows are rebuilt when a job starts or ends or is asked to cancel; otherwise only the bars move.
+    var now = v.running.map(function (j) { return j.id + (j.cancelRequested ? 'c' : ''); }).join(',');
+    if (body.getAttribute('data-key') !== now) {
+      body.setAttribute('data-key', now);
       body.replaceChildren.apply(body, v.running.map(function (j) {
         var tr = el('tr');
         tr.setAttribute('data-job', String(j.id));
@@ -209,7 +210,9 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
         a.href = '/items/' + j.id;
         idCell.appendChild(a);
         tr.appendChild(idCell);
-        tr.appendChild(el('td', j.type));
+        var typeCell = el('td', j.type);
+        if (j.cancelRequested) typeCell.appendChild(el('span', ' cancel requested', 'warn'));
+        tr.appendChild(typeCell);
         tr.appendChild(el('td', j.invoker || ''));
         tr.appendChild(el('td', j.startedAt ? j.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : 'waiting for a slot'));
         var pc = el('td');
@@ -238,7 +241,8 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     every = 1000;
     // The page is rendered by the server: when the item's status changes, load it again; meanwhile move its bar.
     show = function (r) {
-      if (r.item.status !== root.getAttribute('data-status')) { location.reload(); return; }
+      var asked = r.item.cancelRequested ? 'yes' : 'no';
+      if (r.item.status !== root.getAttribute('data-status') || asked !== root.getAttribute('data-cancel-requested')) { location.reload(); return; }
       showProgress(r.item.id, r.item.progress);
       return appendHistory(r.item.id);
     };

@@ -145,6 +145,13 @@ describe.each(DIALECTS)('dashboard job endpoints on %s', (dialect) => {
       params: Type.Object({ n: Type.Integer({ minimum: 1, description: 'how far' }), mode: Type.Union([Type.Literal('up'), Type.Literal('down')], { default: 'up' }) }),
       handle: () => {},
     }));
+    q.connect(defineJob({
+      name: 'marked',
+      type: 'markup',
+      help: '<script>window.__help=1</script>',
+      params: Type.Object({ '<i>': Type.String({ default: '"><script>x</script>', description: '<img src=x onerror=alert(1)>' }) }),
+      handle: () => {},
+    }));
     const d = await dashboardOf(q, { token: TOKEN, readonlyToken: READONLY });
     const s = await login(d.base, TOKEN);
     const form = (fields: Record<string, string>, headers: Record<string, string> = {}) => fetch(`${d.base}/jobs`, {
@@ -155,6 +162,11 @@ describe.each(DIALECTS)('dashboard job endpoints on %s', (dialect) => {
     const page = await (await fetch(`${d.base}/jobs`, { headers: { cookie: s.cookie } })).text();
     expect(page).toMatch(/<input type="number" step="any" id="f-count-n" name="param.n" value="" required>/);
     expect(page).toContain('<option selected>up</option><option>down</option>');
+    // Declarations are the workers' text: help, names, defaults and descriptions are escaped.
+    expect(page).not.toMatch(/<script>|<img |<i>/);
+    expect(page).toContain('&lt;script&gt;window.__help=1&lt;/script&gt;');
+    expect(page).toContain('value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"');
+    expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
 
     const refused = await form({ 'param.n': '0', 'param.mode': 'sideways' });
     expect(refused.status).toBe(400);
@@ -188,7 +200,7 @@ describe.each(DIALECTS)('dashboard job endpoints on %s', (dialect) => {
     expect(await unknown.text()).toContain('no job type &quot;nope&quot; is taken by a live worker');
     expect((await q.admin.stats()).total).toBe(2);
     const listed = await getJson(`${d.base}/api/jobs`);
-    expect(listed.body.types).toMatchObject([{ type: 'count', help: 'Counts to n', handlers: ['counter'] }]);
+    expect(listed.body.types).toMatchObject([{ type: 'count', help: 'Counts to n', handlers: ['counter'] }, { type: 'markup' }]);
     expect(listed.body.running).toEqual([]);
   });
 });

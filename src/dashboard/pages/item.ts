@@ -13,6 +13,7 @@ import type { Role } from '../security.ts';
 import { actionsFor } from '../views.ts';
 import { csrfField, statusBadge, when, type Html } from './layout.ts';
 import { historyTable, progressBar } from './job-parts.ts';
+import { itemsHref } from './items.ts';
 
 /** `host:pid` of an owner split for display (an owner set by app code may be any text). */
 export function ownerParts(owner: string): { host: string; pid: string | null } {
@@ -33,7 +34,7 @@ export function itemPage(item: Item, history: { records: HistoryRecord[]; more: 
   const results = Object.entries(item.results);
   const finished = !actions.cancel;
   return html`<h1>Item ${item.id} <small>${item.type}</small> ${statusBadge(item.status)}${item.cancelRequested && !finished ? html` <span class="warn" id="cancel-requested">cancel requested</span>` : ''}</h1>
-<div data-poll="item" data-id="${item.id}" data-status="${item.status}">
+<div data-poll="item" data-id="${item.id}" data-status="${item.status}" data-cancel-requested="${item.cancelRequested ? 'yes' : 'no'}">
 <section class="actions">
 ${role === 'admin' && actions.retry ? html`<form method="post" action="/items/${item.id}/retry" class="inline">${csrfField(csrf)}<button type="submit">Retry</button></form>` : ''}
 ${role === 'admin' && actions.cancel ? html`<form method="post" action="/items/${item.id}/cancel" class="inline">${csrfField(csrf)}<button type="submit" class="danger">Cancel</button></form>` : ''}
@@ -47,8 +48,8 @@ ${item.summary ? html`<p class="summary"><strong>Summary:</strong> <span id="sum
 <dt>status</dt><dd>${item.status}</dd>
 <dt>trials</dt><dd>${item.trials} of ${item.maxTrials}</dd>
 <dt>priority</dt><dd>${item.priority}</dd>
-<dt>invoker</dt><dd>${item.invoker ?? html`<span class="muted">none</span>`}</dd>
-<dt>scope</dt><dd>${item.scope ?? html`<span class="muted">none</span>`}</dd>
+<dt>invoker</dt><dd>${item.invoker !== null ? html`<a href="${itemsHref({ invoker: item.invoker })}" title="items of this invoker">${item.invoker}</a>` : html`<span class="muted">none</span>`}</dd>
+<dt>scope</dt><dd>${item.scope !== null ? html`<a href="${itemsHref({ scope: item.scope })}" title="items of this scope">${item.scope}</a>` : html`<span class="muted">none</span>`}</dd>
 <dt>dedupe key</dt><dd>${item.key ?? html`<span class="muted">none</span>`}</dd>
 <dt>created</dt><dd>${when(item.createdAt, now)}</dd>
 <dt>runs at</dt><dd>${when(item.runAt, now)}</dd>

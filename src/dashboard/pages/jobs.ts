@@ -47,6 +47,7 @@ function kindHint(f: FormField): string {
 }
 
 function startForm(t: JobType, csrf: string | undefined, refill: Refill | undefined): Html {
+  // A type whose handlers declare different parameters gets the first one's form; enqueue checks against all.
   const schema = t.params[0] as Record<string, any> | undefined;
   const fields = formFields(schema);
   const again = refill?.type === t.type ? refill.form : undefined;
@@ -72,8 +73,8 @@ export function jobsPage(running: RunningJob[], types: JobType[], role: Role, cs
 <section>
 <h2>Running</h2>
 <table class="running"><thead><tr><th>id</th><th>type</th><th>invoker</th><th>started</th><th>progress</th></tr></thead>
-<tbody id="running-body">${running.map((j) => html`<tr data-job="${j.id}">
-<td><a href="/items/${j.id}">${j.id}</a></td><td>${j.type}</td><td>${j.invoker ?? ''}</td>
+<tbody id="running-body" data-key="${running.map((j) => `${j.id}${j.cancelRequested ? 'c' : ''}`).join(',')}">${running.map((j) => html`<tr data-job="${j.id}">
+<td><a href="/items/${j.id}">${j.id}</a></td><td>${j.type}${j.cancelRequested ? html`<span class="warn"> cancel requested</span>` : ''}</td><td>${j.invoker ?? ''}</td>
 <td>${j.startedAt ? when(j.startedAt, now) : 'waiting for a slot'}</td><td>${progressBar(j.id, j.progress)}</td></tr>`)}</tbody></table>
 <p class="muted" id="running-empty"${running.length ? html` hidden` : ''}>No job is running.</p>
 </section>
