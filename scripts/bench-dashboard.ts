@@ -38,8 +38,8 @@ async function main(): Promise<void> {
     if (!(KEEP && Number(n) === ITEMS)) await fill(knex);
     else console.log(`reusing ${ITEMS.toLocaleString('en')} items in ${NAME}`);
 
-    const cold = await startDashboard(queue.admin, { port: 0, overviewMaxAgeMs: 0 });
-    const cached = await startDashboard(queue.admin, { port: 0 });
+    const cold = await startDashboard(queue, { port: 0, overviewMaxAgeMs: 0 });
+    const cached = await startDashboard(queue, { port: 0 });
     const firstStarted = performance.now();
     const firstRes = await fetch(`http://127.0.0.1:${cached.port}/api/overview`);
     const first = (await firstRes.json()) as { readMs: number };

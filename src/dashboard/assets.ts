@@ -39,6 +39,18 @@ dl.facts dt { color: #667; }
 .line-error { stroke: #b3261e; stroke-width: 2; }
 .done-key { color: #16794a; } .error-key { color: #b3261e; }
 .pager a { margin-right: 1em; }
+[hidden] { display: none !important; }
+.progress { display: flex; gap: .8em; align-items: center; }
+.progress progress { width: 22em; height: 1.1em; }
+.summary { background: #fff; border-left: 3px solid #7fb3ff; padding: .4em .8em; }
+pre.warn { color: #a15c00; }
+form.job { background: #fff; border: 1px solid #dde1e8; padding: .6em 1em; margin: .5em 0 1em; }
+form.job .field { margin: .4em 0; }
+form.job .field label { display: inline-block; min-width: 10em; font-weight: 600; }
+form.job .help { color: #667; margin-left: .5em; }
+.required { color: #b3261e; }
+.cron-OK { color: #16794a; } .cron-FAILURE { color: #b3261e; font-weight: 600; } .cron-WARN { color: #a15c00; } .cron-NOTRUN { color: #778; } .cron-RUNNING { color: #1f5fbf; }
+tr.disabled td { color: #889; }
 `;
 
 export const CLIENT_SCRIPT = String.raw`'use strict';
@@ -139,15 +151,103 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     body.replaceChildren.apply(body, rows);
   }
 
+  function progressText(p) {
+    if (!p) return 'no progress reported yet';
+    var amount = p.size != null ? p.done + ' of ' + p.size + (p.percent != null ? ' (' + p.percent + '%)' : '') : p.done + ' done';
+    return p.message ? amount + ': ' + p.message : amount;
+  }
+  // Moves the bar of item id (rendered by the server, hidden until the job reports progress).
+  function showProgress(id, p) {
+    var box = document.querySelector('[data-progress-of="' + id + '"]');
+    if (!box || !p) return;
+    box.hidden = false;
+    var none = document.querySelector('[data-no-progress-of="' + id + '"]');
+    if (none) none.remove();
+    var bar = box.querySelector('progress');
+    if (p.percent != null) bar.value = p.percent; else bar.removeAttribute('value');
+    box.querySelector('.progress-text').textContent = progressText(p);
+  }
+
+  // Appends the history records written since the last one shown (the body holds its id while the job runs).
+  function appendHistory(id) {
+    var body = byId('history-body');
+    if (!body || !body.hasAttribute('data-after')) return null;
+    return fetch('/api/items/' + id + '/history?limit=200&after=' + body.getAttribute('data-after'), { headers: { accept: 'application/json' }, credentials: 'same-origin' })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (h) {
+        if (!h || !h.records.length) return;
+        h.records.forEach(function (rec) {
+          var tr = el('tr');
+          tr.appendChild(el('td', rec.at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')));
+          tr.appendChild(el('td', rec.handler));
+          tr.appendChild(el('td', rec.subject));
+          tr.appendChild(el('td', rec.status));
+          var c = el('td');
+          c.appendChild(el('pre', rec.comment));
+          tr.appendChild(c);
+          body.appendChild(tr);
+        });
+        body.setAttribute('data-after', String(h.records[h.records.length - 1].id));
+        body.closest('table').hidden = false;
+        var empty = byId('history-empty');
+        if (empty) empty.remove();
+      });
+  }
+
+  // The running jobs: a row per job, its bar moved in place; a job that started or ended changes the rows.
+  function showJobs(v) {
+    var body = byId('running-body');
+    if (!body) return;
+    // Rows are rebuilt when a job starts or ends or is asked to cancel; otherwise only the bars move.
+    var now = v.running.map(function (j) { return j.id + (j.cancelRequested ? 'c' : ''); }).join(',');
+    if (body.getAttribute('data-key') !== now) {
+      body.setAttribute('data-key', now);
+      body.replaceChildren.apply(body, v.running.map(function (j) {
+        var tr = el('tr');
+        tr.setAttribute('data-job', String(j.id));
+        var idCell = el('td');
+        var a = el('a', j.id);
+        a.href = '/items/' + j.id;
+        idCell.appendChild(a);
+        tr.appendChild(idCell);
+        var typeCell = el('td', j.type);
+        if (j.cancelRequested) typeCell.appendChild(el('span', ' cancel requested', 'warn'));
+        tr.appendChild(typeCell);
+        tr.appendChild(el('td', j.invoker || ''));
+        tr.appendChild(el('td', j.startedAt ? j.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : 'waiting for a slot'));
+        var pc = el('td');
+        var box = el('div', null, 'progress');
+        box.setAttribute('data-progress-of', String(j.id));
+        box.hidden = true;
+        var bar = el('progress');
+        bar.max = 100;
+        box.appendChild(bar);
+        box.appendChild(el('span', '', 'progress-text'));
+        pc.appendChild(box);
+        tr.appendChild(pc);
+        return tr;
+      }));
+      var empty = byId('running-empty');
+      if (empty) empty.hidden = v.running.length > 0;
+    }
+    v.running.forEach(function (j) { showProgress(j.id, j.progress); });
+  }
+
   var url, every, show;
   if (kind === 'overview') { url = '/api/overview'; every = 2000; show = showOverview; }
   else if (kind === 'workers') { url = '/api/workers'; every = 3000; show = showWorkers; }
   else if (kind === 'item') {
     url = '/api/items/' + root.getAttribute('data-id');
     every = 1000;
-    // The page is rendered by the server: when the item's status changes, load it again.
-    show = function (r) { if (r.item.status !== root.getAttribute('data-status')) location.reload(); };
-  } else return;
+    // The page is rendered by the server: when the item's status changes, load it again; meanwhile move its bar.
+    show = function (r) {
+      var asked = r.item.cancelRequested ? 'yes' : 'no';
+      if (r.item.status !== root.getAttribute('data-status') || asked !== root.getAttribute('data-cancel-requested')) { location.reload(); return; }
+      showProgress(r.item.id, r.item.progress);
+      return appendHistory(r.item.id);
+    };
+  } else if (kind === 'jobs') { url = '/api/jobs'; every = 1000; show = showJobs; }
+  else return;
 
   var stopped = false;
   function tick() {
@@ -158,7 +258,7 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
         if (res.status === 404 || res.status === 401 || res.status === 403) { stopped = true; return null; }
         return res.ok ? res.json() : null;
       })
-      .then(function (data) { if (data) show(data); })
+      .then(function (data) { if (data) return show(data); })
       .catch(function () {})
       .then(function () { setTimeout(tick, every); });
   }

@@ -23,6 +23,9 @@ export function parseId(text: string | undefined, what = 'item id'): number {
 export interface ItemsQuery {
   status?: ItemStatus;
   type?: string;
+  /** Only items enqueued by this invoker, and/or in this scope. */
+  invoker?: string;
+  scope?: string;
   beforeId?: number;
   limit: number;
 }
@@ -41,6 +44,8 @@ export function parseItemsQuery(q: Record<string, string | undefined>): ItemsQue
     out.status = q.status as ItemStatus;
   }
   if (q.type) out.type = validateTypeName(q.type, 'type');
+  if (q.invoker) out.invoker = checkInvokerOrScope(q.invoker, 'invoker');
+  if (q.scope) out.scope = checkInvokerOrScope(q.scope, 'scope');
   if (q.before) out.beforeId = parseId(q.before, 'before');
   if (q.limit) {
     const n = /^\d{1,6}$/.test(q.limit) ? Number(q.limit) : NaN;
@@ -49,3 +54,25 @@ export function parseItemsQuery(q: Record<string, string | undefined>): ItemsQue
   }
   return out;
 }
+
+/** An invoker or scope filter: what `enqueue` accepts (1-191 characters). */
+function checkInvokerOrScope(text: string, what: 'invoker' | 'scope'): string {
+  if (text.length > 191) throw new UsageError(`${what} ${JSON.stringify(text.slice(0, 40) + '…')} is ${text.length} characters long; use at most 191 characters`);
+  return text;
+}
+
+/** Where a history listing starts (`after`: the last record id of the previous page) and how many it shows. */
+export function parseHistoryQuery(q: Record<string, string | undefined>): { afterId?: number; limit: number } {
+  const out: { afterId?: number; limit: number } = { limit: HISTORY_PAGE };
+  if (q.after) out.afterId = parseId(q.after, 'after');
+  if (q.limit) {
+    const n = /^\d{1,6}$/.test(q.limit) ? Number(q.limit) : NaN;
+    if (!(n >= 1 && n <= MAX_HISTORY_PAGE)) throw new UsageError(`limit ${JSON.stringify(q.limit.slice(0, 40))} is invalid; use a whole number from 1 to ${MAX_HISTORY_PAGE}`);
+    out.limit = n;
+  }
+  return out;
+}
+
+/** History records an item page shows, and the most one `/api/items/:id/history` request returns. */
+export const HISTORY_PAGE = 500;
+export const MAX_HISTORY_PAGE = 10_000;

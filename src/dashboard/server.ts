@@ -1,5 +1,6 @@
 /**
- * The operator dashboard: a Hono app over `queue.admin` (it connects no handlers), and the HTTP server it runs in.
+ * The operator dashboard: a Hono app over a queue's `admin`, `crontab` and `enqueue` (it connects no handlers),
+ * and the HTTP server it runs in.
  * This file holds the security every request passes through, in order:
  *
  * 1. response headers that keep the page from running anything but its own script (CSP) or being framed;
@@ -18,6 +19,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Admin } from '../admin/admin.ts';
+import type { CrontabAdmin } from '../schedules/admin.ts';
+import type { EnqueueResult } from '../queue/queue.ts';
 import { UsageError, messageOf } from '../errors.ts';
 import { OverviewCache } from './overview-cache.ts';
 import { NotFoundError } from './params.ts';
@@ -40,9 +43,18 @@ export type DashboardEnv = {
   };
 };
 
+/** What the dashboard reads and acts through: a `Queue` (it connects no handlers to it). */
+export interface DashboardQueue {
+  readonly admin: Admin;
+  readonly crontab: CrontabAdmin;
+  /** Starts a job from the jobs page: the payload is checked against the type's declared parameters. */
+  enqueue(type: string, payload: unknown, options: { invoker?: string }): Promise<EnqueueResult>;
+}
+
 /** What the routes read and act through. */
 export interface DashboardDeps {
   admin: Admin;
+  queue: DashboardQueue;
   overview: OverviewCache;
   /** Whether a login is needed (a token is set): the page then offers to log out. */
   tokens: boolean;
@@ -76,12 +88,13 @@ export function refuse(c: Context, status: 400 | 401 | 403 | 404 | 413 | 500, me
   return c.html(status === 401 ? loginPage(message) : errorPage(status, message), status);
 }
 
-/** The dashboard's Hono app, over `admin` (a queue's `queue.admin`). */
-export function createDashboardApp(admin: Admin, options: DashboardOptions = {}): Hono<DashboardEnv> & { overview: OverviewCache } {
+/** The dashboard's Hono app, over `queue`. */
+export function createDashboardApp(queue: DashboardQueue, options: DashboardOptions = {}): Hono<DashboardEnv> & { overview: OverviewCache } {
   const tokens: DashboardTokens = { token: options.token || undefined, readonlyToken: options.readonlyToken || undefined };
   const open = !tokens.token;
   const sessions = new SessionStore();
-  const deps: DashboardDeps = { admin, overview: new OverviewCache(admin, options.overviewMaxAgeMs ?? 2_000), tokens: !open };
+  const admin = queue.admin;
+  const deps: DashboardDeps = { admin, queue, overview: new OverviewCache(admin, options.overviewMaxAgeMs ?? 2_000), tokens: !open };
   const app = new Hono<DashboardEnv>();
 
   app.onError((err, c) => {
@@ -101,7 +114,7 @@ export function createDashboardApp(admin: Admin, options: DashboardOptions = {})
   app.get('/assets/dashboard.js', (c) => c.body(CLIENT_SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
   app.get('/assets/dashboard.css', (c) => c.body(STYLESHEET, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
 
-  // No form or API call of the dashboard carries more than a token and an id.
+  // No form or API call of the dashboard carries more than a token, an id or a job's few parameters.
   app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => refuse(c, 413, `the request body is over ${MAX_BODY_BYTES} bytes; the dashboard takes forms of a few fields`) }));
 
   app.use('*', async (c, next) => {
@@ -211,11 +224,11 @@ export interface RunningDashboard {
  * listening, a non-loopback host without `token` (see `checkBind`), and says so when the port is taken.
  */
 export async function startDashboard(
-  admin: Admin,
+  queue: DashboardQueue,
   { host = '127.0.0.1', port = 8080, ...options }: DashboardOptions & { host?: string; port?: number } = {},
 ): Promise<RunningDashboard> {
   checkBind(host, options);
-  const app = createDashboardApp(admin, options);
+  const app = createDashboardApp(queue, options);
   app.overview.prime();
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));

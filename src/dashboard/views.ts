@@ -2,8 +2,8 @@
  * What the pages and the JSON API both show, shaped once: an item's row in a listing, the actions an item allows,
  * the workers with the items each holds, the items page. Pages render these; `/api` returns them as JSON.
  */
-import type { Admin, WorkerInfo } from '../admin/admin.ts';
-import { FINAL_STATUSES, type Item, type ItemStatus } from '../types.ts';
+import type { Admin, HistoryRecord, WorkerInfo } from '../admin/admin.ts';
+import { FINAL_STATUSES, type Item, type ItemStatus, type Progress } from '../types.ts';
 import { NotFoundError, type ItemsQuery } from './params.ts';
 
 /** An item as a listing shows it (no payload or results: a page of them stays small). */
@@ -18,6 +18,9 @@ export interface ItemSummary {
   createdAt: Date;
   finishedAt: Date | null;
   owner: string | null;
+  /** Who asked for it and for which scope (as given to `enqueue`). */
+  invoker: string | null;
+  scope: string | null;
   /** Handlers whose last run failed. */
   failing: string[];
 }
@@ -25,14 +28,14 @@ export interface ItemSummary {
 export function itemSummary(item: Item): ItemSummary {
   return {
     id: item.id, type: item.type, status: item.status, trials: item.trials, maxTrials: item.maxTrials, priority: item.priority,
-    runAt: item.runAt, createdAt: item.createdAt, finishedAt: item.finishedAt, owner: item.owner,
+    runAt: item.runAt, createdAt: item.createdAt, finishedAt: item.finishedAt, owner: item.owner, invoker: item.invoker, scope: item.scope,
     failing: Object.entries(item.results).filter(([, r]) => !r.ok).map(([name]) => name),
   };
 }
 
-/** What an operator may do to an item in this status. (Cancel, for queued or running jobs, comes with jobs.) */
-export function actionsFor(status: ItemStatus): { retry: boolean; delete: boolean } {
-  return { retry: status === 'error', delete: FINAL_STATUSES.includes(status) };
+/** What an operator may do to an item in this status: retry an error, delete a finished one, cancel the others. */
+export function actionsFor(status: ItemStatus): { retry: boolean; delete: boolean; cancel: boolean } {
+  return { retry: status === 'error', delete: FINAL_STATUSES.includes(status), cancel: !FINAL_STATUSES.includes(status) };
 }
 
 /** One page of items, and the cursor of the next (null: this is the last). */
@@ -44,7 +47,7 @@ export interface ItemsPage {
 /** A page of items, newest first, by keyset on id (no count over the table). */
 export async function itemsPage(admin: Admin, q: ItemsQuery): Promise<ItemsPage> {
   // One more than the page tells whether a next page exists without a count.
-  const rows = await admin.list({ status: q.status, type: q.type, beforeId: q.beforeId, limit: q.limit + 1 });
+  const rows = await admin.list({ status: q.status, type: q.type, invoker: q.invoker, scope: q.scope, beforeId: q.beforeId, limit: q.limit + 1 });
   const items = rows.slice(0, q.limit).map(itemSummary);
   return { items, next: rows.length > q.limit ? items[items.length - 1].id : null };
 }
@@ -75,4 +78,35 @@ export async function workersView(admin: Admin): Promise<{ workers: WorkerView[]
   });
   const named = new Set(workers.map((w) => `${w.host}:${w.pid}`));
   return { workers: views, otherHolders: held.filter((h) => !named.has(h.owner)) };
+}
+
+/** A page of an item's history records, in the order they were written, and the `after` of the next (null: last). */
+export async function historyPage(admin: Admin, id: number, q: { afterId?: number; limit: number }): Promise<{ records: HistoryRecord[]; next: number | null }> {
+  const rows = await admin.history(id, { afterId: q.afterId, limit: q.limit + 1 });
+  const records = rows.slice(0, q.limit);
+  return { records, next: rows.length > q.limit ? records[records.length - 1].id : null };
+}
+
+/** A running job as the jobs page lists it. */
+export interface RunningJob {
+  id: number;
+  type: string;
+  invoker: string | null;
+  scope: string | null;
+  owner: string | null;
+  /** Null while it waits in its worker for a free slot. */
+  startedAt: Date | null;
+  progress: Progress | null;
+  cancelRequested: boolean;
+}
+
+/** The most running jobs the jobs page lists (newest first). */
+export const RUNNING_SHOWN = 100;
+
+/** The items in progress, newest first, with their progress. */
+export async function runningJobs(admin: Admin): Promise<RunningJob[]> {
+  const items = await admin.list({ status: 'in_progress', limit: RUNNING_SHOWN });
+  return items.map((i) => ({
+    id: i.id, type: i.type, invoker: i.invoker, scope: i.scope, owner: i.owner, startedAt: i.startedAt, progress: i.progress, cancelRequested: i.cancelRequested,
+  }));
 }

@@ -9,6 +9,7 @@ import { deleteCron } from '../db/sql/deleteCron.ts';
 import { getCron } from '../db/sql/getCron.ts';
 import { insertCron } from '../db/sql/insertCron.ts';
 import { listCronRuns } from '../db/sql/listCronRuns.ts';
+import { listLatestCronRuns } from '../db/sql/listLatestCronRuns.ts';
 import { listCrons } from '../db/sql/listCrons.ts';
 import { updateCron } from '../db/sql/updateCron.ts';
 import type { CronRunWithItem } from '../db/cron-rows.ts';
@@ -72,10 +73,21 @@ export class CrontabAdmin {
   async list(): Promise<CronListing[]> {
     await this.tablesReady();
     const handlersOf = await this.liveHandlersByType();
-    const out: CronListing[] = [];
-    for (const row of await listCrons(this.knex)) {
-      const [last] = await listCronRuns(this.knex, { cronName: row.name, limit: 1 });
-      out.push({ ...cronOfRow(row), lastStatus: last ? entryOf(last).status : null, noHandler: handlersOf(row.type).length === 0 });
+    const latest = await this.latestLogs(1);
+    return (await listCrons(this.knex)).map((row) => ({
+      ...cronOfRow(row), lastStatus: latest.get(row.name)?.[0]?.status ?? null, noHandler: handlersOf(row.type).length === 0,
+    }));
+  }
+
+  /** Every cron's latest `perCron` log entries (default 5), newest first, by cron name, in one read. */
+  async latestLogs(perCron = 5): Promise<Map<string, CronLogEntry[]>> {
+    if (!Number.isInteger(perCron) || perCron < 1 || perCron > 1000) throw new UsageError(`perCron ${perCron} is invalid; use a whole number from 1 to 1000`);
+    await this.tablesReady();
+    const out = new Map<string, CronLogEntry[]>();
+    for (const r of await listLatestCronRuns(this.knex, perCron)) {
+      const entries = out.get(r.cron_name) ?? [];
+      entries.push(entryOf(r));
+      out.set(r.cron_name, entries);
     }
     return out;
   }

@@ -5,43 +5,14 @@
  * payload and error holding markup shown as text, with no script run. Each test saves screenshots under
  * test-output/dashboard/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { PermanentError } from '../../src/errors.ts';
 import { DIALECTS } from '../helpers/databases.ts';
 import { freshQueue, sameDatabase } from '../helpers/queue.ts';
 import { dashboardOf, until } from './helpers.ts';
+import { newPage, shot, useBrowser } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(resolve(dirname(fileURLToPath(import.meta.url)), '../..'), 'test-output', 'dashboard');
-
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`chromium is missing at ${CHROMIUM}: the browser tests need Debian's chromium package (apt-get install chromium; .ci/run installs it)`);
-  }
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-});
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  return page;
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+useBrowser();
 
 describe.each(DIALECTS)('dashboard in a browser on %s', (dialect) => {
   it('a new user watches the overview, filters items, retries a failed item until it is done, and deletes it', async () => {

@@ -63,4 +63,27 @@ describe.each(DIALECTS)('signalq dashboard on %s', (dialect) => {
     p.child.kill('SIGINT');
     expect((await p.result).code).toBe(0);
   });
+
+  it('work --dashboard starts a job posted to /api/jobs, runs it to done, and steers the crontab', async () => {
+    const q = await freshQueue(dialect);
+    await q.crontab.add({ name: 'tick', expression: '0 3 * * *', type: 'count', payload: { n: 1 } });
+    const token = 'cli-token-0123456789abcdef';
+    const auth = { authorization: `Bearer ${token}` };
+    const p = startCli(['work', '--db', dbOf(q), '--handlers', fixtureHandlers('handlers-jobs'), '--dashboard', '0'], { env: { SIGNALQ_DASHBOARD_TOKEN: token } });
+    const url = await waitFor('the dashboard URL', () => urlIn(p.stderr()));
+    const post = (path: string, body?: unknown) =>
+      fetch(url + path, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const bad = await post('api/jobs', { type: 'count', payload: { n: 'three' } });
+    expect([bad.status, ((await bad.json()) as any).error]).toEqual([400, 'payload of count is invalid: n must be integer (got "three"); nothing was enqueued (signalq types shows its parameters)']);
+    const started = (await (await post('api/jobs', { type: 'count', payload: { n: 3, stepMs: 0 } })).json()) as any;
+    const done = await waitFor('the job done', async () => {
+      const body = (await (await fetch(`${url}api/items/${started.id}`, { headers: auth })).json()) as any;
+      return body.item.status === 'done' ? body.item : null;
+    });
+    expect(done).toMatchObject({ invoker: 'dashboard', summary: 'counted to 3', results: { counter: { ok: true, value: { counted: 3 } } } });
+    expect((await post('api/crontab/tick/disable')).status).toBe(200);
+    expect((await q.crontab.get('tick'))!.activated).toBe(false);
+    p.child.kill('SIGINT');
+    expect((await p.result).code).toBe(0);
+  });
 });

@@ -14,7 +14,7 @@ afterEach(async () => {
 
 /** A dashboard over `queue.admin` on 127.0.0.1 (or `host`) and a free port; counts are read on every request. */
 export async function dashboardOf(queue: Queue<any>, options: DashboardOptions & { host?: string } = {}): Promise<RunningDashboard & { base: string }> {
-  const d = await startDashboard(queue.admin, { port: 0, overviewMaxAgeMs: 0, ...options });
+  const d = await startDashboard(queue, { port: 0, overviewMaxAgeMs: 0, ...options });
   running.push(d);
   return { ...d, base: `http://127.0.0.1:${d.port}` };
 }

@@ -72,7 +72,7 @@ function getWithHost(port: number, path: string, host: string): Promise<{ status
 describe.each(DIALECTS)('dashboard security on %s', (dialect) => {
   it('refuses to start on a non-loopback address without a token, and listens nowhere', async () => {
     const q = await freshQueue(dialect);
-    await expect(startDashboard(q.admin, { host: '0.0.0.0', port: 0 })).rejects.toThrow(
+    await expect(startDashboard(q, { host: '0.0.0.0', port: 0 })).rejects.toThrow(
       'the dashboard would listen on 0.0.0.0, reachable from other machines, without a token; set SIGNALQ_DASHBOARD_TOKEN',
     );
   });

@@ -38,7 +38,7 @@ export function dashboardSettings(port: string | undefined, host: string | undef
 
 /** Starts the dashboard over `queue`, and prints where it answers. */
 export async function startDashboardFromFlags(queue: Queue, settings: DashboardSettings, verbose: boolean): Promise<RunningDashboard> {
-  const running = await startDashboard(queue.admin, {
+  const running = await startDashboard(queue, {
     ...settings,
     onError: (err) => process.stderr.write(`signalq: dashboard error: ${messageOf(err)}\n${verbose && err instanceof Error && err.stack ? err.stack + '\n' : ''}`),
   });
