@@ -3,9 +3,12 @@
  * `signalq enqueue TYPE --file ITEMS.ndjson` against `enqueueMany`, and `signalq process --until-empty --no-lock`
  * (the cron-run batch) against `work()`, both with one no-op handler.
  *
- * A command is timed from its spawn to its exit, start-up included, since a user pays it too; the start-up of
- * `signalq process` on an empty queue is measured apart, so that a reader can subtract it. The library forms are
- * timed as in the throughput section (the queue already open, the items array built before the clock starts).
+ * A command is timed from its spawn to its exit, start-up included, since a user pays it too. Each command's start-up
+ * (node, loading signalq, opening and checking the database: a fixed cost whatever the item count) is measured
+ * apart, on the smallest run of the same command (`enqueue --file` of one line, `process` on an empty queue), and the
+ * ratios are given both ways: spawn to exit, and without that start-up, which is what compares the per-item paths
+ * (issue 11's targets). The library forms are timed as in the throughput section (the queue already open, the items
+ * array built before the clock starts).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,20 +31,37 @@ export interface CliFigure {
   enqueueFile: Speed;
   /** `enqueueMany` of the same `n` items. */
   enqueueMany: Speed;
-  /** enqueueFile / enqueueMany items/s (issue 11's target: >= 0.85). */
+  /** enqueueFile / enqueueMany items/s, spawn to exit. */
   enqueueRatio: number;
+  /** The same without `enqueueStartupMs` (issue 11's target: >= 0.85). */
+  enqueueRatioWithoutStartup: number;
+  /** Spawn to exit of `signalq enqueue bench --file` of a one-line file, median of three, ms. */
+  enqueueStartupMs: number;
   /** `signalq process --until-empty --no-lock` over `n` items, spawn to exit. */
   processUntilEmpty: Speed;
   /** `work()` over the same number of items. */
   work: Speed;
-  /** processUntilEmpty / work items/s (issue 11's target: >= 0.85). */
+  /** processUntilEmpty / work items/s, spawn to exit. */
   processRatio: number;
+  /** The same without `startupMs` (issue 11's target: >= 0.85). */
+  processRatioWithoutStartup: number;
   /** Spawn to exit of `signalq process --until-empty --no-lock` on an empty queue, median of three, ms. */
   startupMs: number;
 }
 
 const speed = (n: number, ms: number): Speed => ({ itemsPerSec: Math.round((n / ms) * 1000), ms: Math.round(ms) });
 const ratio = (a: Speed, b: Speed) => Math.round((a.itemsPerSec / b.itemsPerSec) * 100) / 100;
+
+/** Spawn-to-exit ms of three runs of a command, and their median; `check` throws on a run that did not do its work. */
+async function timeStartup(s: Settings, args: string[], check: (run: CliRun) => void): Promise<{ runs: number[]; median: number }> {
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const run = await runCliCommand(s, args);
+    check(run);
+    runs.push(Math.round(run.ms));
+  }
+  return { runs, median: Math.round(median(runs)) };
+}
 
 /** The command's JSON output; throws, with its stderr, when it did not exit 0. */
 function jsonOf(what: string, run: CliRun): any {
@@ -56,6 +76,8 @@ export async function measureCli(db: BenchDatabase, s: Settings, log: (m: string
   const file = join(fileDir, 'items.ndjson');
   // The same payloads as enqueueMany's, one per line, written before any clock starts.
   writeFileSync(file, benchItems(n).map((it) => JSON.stringify(it.payload)).join('\n') + '\n');
+  const oneLine = join(fileDir, 'one.ndjson');
+  writeFileSync(oneLine, JSON.stringify(benchItems(1)[0].payload) + '\n');
   const processArgs = ['process', '--until-empty', '--no-lock', '--json', '--db', db.url, '--handlers', handlerDir, ...workerFlags(s)];
   const q = await openQueue(db, s);
   try {
@@ -73,23 +95,30 @@ export async function measureCli(db: BenchDatabase, s: Settings, log: (m: string
     const work = { itemsPerSec: worked.itemsPerSec, ms: worked.ms };
     log(`cli: work(), 1 no-op handler, ${n} items: ${work.itemsPerSec} items/s (${work.ms} ms) ${JSON.stringify(worked.statuses)}`);
 
+    const enqueueArgs = (path: string) => ['enqueue', 'bench', '--file', path, '--json', '--db', db.url];
     await emptyItems(q.knex);
-    const startups: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const run = await runCliCommand(s, processArgs);
+    const enqueueStartup = await timeStartup(s, enqueueArgs(oneLine), (run) => {
+      const r = jsonOf('signalq enqueue --file of one line', run);
+      if (r.inserted !== 1) throw new Error(`signalq enqueue --file of one line inserted ${r.inserted}`);
+    });
+    const enqueueStartupMs = enqueueStartup.median;
+    log(`cli: start-up, signalq enqueue --file of one line: ${enqueueStartup.runs.join(' / ')} ms (median ${enqueueStartupMs})`);
+    await emptyItems(q.knex);
+    const processStartup = await timeStartup(s, processArgs, (run) => {
       const summary = jsonOf('signalq process on an empty queue', run);
       if (summary.claimed !== 0) throw new Error(`signalq process on an empty queue claimed ${summary.claimed}`);
-      startups.push(run.ms);
-    }
-    const startupMs = Math.round(median(startups));
-    log(`cli: start-up, signalq process --until-empty on an empty queue: ${startups.map(Math.round).join(' / ')} ms (median ${startupMs})`);
+    });
+    const startupMs = processStartup.median;
+    log(`cli: start-up, signalq process --until-empty on an empty queue: ${processStartup.runs.join(' / ')} ms (median ${startupMs})`);
 
-    const enqueued = await runCliCommand(s, ['enqueue', 'bench', '--file', file, '--json', '--db', db.url]);
+    const enqueued = await runCliCommand(s, enqueueArgs(file));
     const written = jsonOf('signalq enqueue --file', enqueued);
     if (written.inserted !== n) throw new Error(`signalq enqueue --file inserted ${written.inserted} of ${n}`);
     const enqueueFile = speed(n, enqueued.ms);
+    const enqueueWithoutStartup = speed(n, enqueued.ms - enqueueStartupMs);
     log(`cli: signalq enqueue --file of ${n} lines: ${enqueueFile.itemsPerSec} items/s (${enqueueFile.ms} ms), ` +
-      `${ratio(enqueueFile, enqueueMany)} of enqueueMany`);
+      `${ratio(enqueueFile, enqueueMany)} of enqueueMany; without its start-up ${enqueueWithoutStartup.itemsPerSec} items/s, ` +
+      `${ratio(enqueueWithoutStartup, enqueueMany)}`);
 
     const processed = await runCliCommand(s, processArgs);
     const summary = jsonOf('signalq process --until-empty', processed);
@@ -107,9 +136,12 @@ export async function measureCli(db: BenchDatabase, s: Settings, log: (m: string
       enqueueFile,
       enqueueMany,
       enqueueRatio: ratio(enqueueFile, enqueueMany),
+      enqueueRatioWithoutStartup: ratio(enqueueWithoutStartup, enqueueMany),
+      enqueueStartupMs,
       processUntilEmpty,
       work,
       processRatio: ratio(processUntilEmpty, work),
+      processRatioWithoutStartup: ratio(withoutStartup, work),
       startupMs,
     };
   } finally {
