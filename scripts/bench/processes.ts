@@ -113,11 +113,24 @@ export function cliEntry(root: string): string {
   return existsSync(built) ? built : join(root, 'src/cli/bin.mjs');
 }
 
+/**
+ * The environment of a `signalq` process: this one's, without the `NODE_OPTIONS=--import=tsx` that tsx (which runs
+ * the bench) hands down to its children. A user's `signalq` does not load tsx, and it cost every spawned command
+ * ~0.2 s of start-up here (src/cli/bin.mjs registers tsx itself when there is no build).
+ */
+function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  const own = env.NODE_OPTIONS?.replace(/--import[= ]tsx(?=\s|$)/g, '').trim();
+  if (own) env.NODE_OPTIONS = own;
+  else delete env.NODE_OPTIONS;
+  return env;
+}
+
 /** Runs one `signalq` command (`node <cliEntry> ...args`) to its exit. */
 export async function runCliCommand(s: Settings, args: string[]): Promise<CliRun> {
   const nodeArgs = s.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`] : [];
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, cliEntry(s.root), ...args], { cwd: s.root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, cliEntry(s.root), ...args], { cwd: s.root, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   const c = collect(child);
   const closed = new Promise((r) => child.once('close', r)); // after 'exit', once the last of its output is read
   const code = await c.exited;
@@ -139,7 +152,7 @@ export class CliWorker {
   constructor(s: Settings, dbUrl: string, handlerDir: string, env: Record<string, string> = {}) {
     const nodeArgs = s.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`] : [];
     const args = [...nodeArgs, cliEntry(s.root), 'work', '--db', dbUrl, '--handlers', handlerDir, ...workerFlags(s)];
-    this.child = spawn(process.execPath, args, { cwd: s.root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, args, { cwd: s.root, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     this.out = collect(this.child);
   }
 
