@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { UsageError, messageOf } from '../../errors.ts';
 import type { EnqueueManyResult } from '../../index.ts';
 import { openQueue, output, type GlobalFlags } from '../context.ts';
-import { parseDuration, parseInteger, parseJsonArgument, parseJsonPayload, stripBom } from '../parse.ts';
+import { PayloadText } from '../../queue/payload-text.ts';
+import { parseDuration, parseInteger, parseJsonArgument, stripBom } from '../parse.ts';
 
 export interface EnqueueFlags extends GlobalFlags {
   key?: string;
@@ -61,10 +62,10 @@ export async function enqueueCommand(type: string, payloadText: string | undefin
   }
 }
 
-/** One payload of an NDJSON file, with its line number (from 1). */
+/** One payload of an NDJSON file, checked and kept as its text, with its line number (from 1). */
 interface NdjsonLine {
   line: number;
-  payload: unknown;
+  payload: PayloadText;
 }
 
 /** Lines per chunk, and line characters: one multi-row INSERT of `enqueueMany` (500 rows or 2 MiB). */
@@ -122,7 +123,7 @@ async function writeChunks(
 /**
  * The file's payloads in chunks of at most `CHUNK_LINES` lines and about `CHUNK_CHARS` characters: one JSON payload
  * per non-blank line, with its line number. `-` reads standard input. A byte order mark starting the first line is
- * dropped; an integer a number cannot hold exactly refuses the file (see `parseJsonPayload`), as does a file with
+ * dropped; an integer a number cannot hold exactly refuses the file (see `PayloadText.parse`), as does a file with
  * no payload at all.
  */
 async function* readNdjsonChunks(path: string): AsyncGenerator<NdjsonLine[], void, undefined> {
@@ -144,7 +145,7 @@ async function* readNdjsonChunks(path: string): AsyncGenerator<NdjsonLine[], voi
       n++;
       const text = n === 1 ? stripBom(line) : line;
       if (text.trim() === '') continue;
-      const payload = parseJsonPayload(text, `line ${n} of ${name}: payload`, (reason) => `line ${n} of ${name} is not valid JSON (${reason}); nothing was enqueued`);
+      const payload = PayloadText.parse(text, `line ${n} of ${name}: payload`, (reason) => `line ${n} of ${name} is not valid JSON (${reason}); nothing was enqueued`);
       chunk.push({ line: n, payload });
       payloads++;
       chars += text.length;
