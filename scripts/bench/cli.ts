@@ -8,7 +8,8 @@
  * apart, on the smallest run of the same command (`enqueue --file` of one line, `process` on an empty queue), and the
  * ratios are given both ways: spawn to exit, and without that start-up, which is what compares the per-item paths
  * (issue 11's targets). The library forms are timed as in the throughput section (the queue already open, the items
- * array built before the clock starts).
+ * array built before the clock starts). BENCH_REPEAT rounds (default 1) each time both pairs; medians are reported,
+ * and the table shows the range of the ratios.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,19 @@ export interface Speed {
   ms: number;
 }
 
+/** One round: each library form and its command, timed one right after the other. */
+export interface CliRound {
+  enqueueFile: Speed;
+  enqueueMany: Speed;
+  enqueueRatio: number;
+  enqueueRatioWithoutStartup: number;
+  processUntilEmpty: Speed;
+  work: Speed;
+  processRatio: number;
+  processRatioWithoutStartup: number;
+}
+
+/** Medians over the rounds (BENCH_REPEAT of them); each ratio is the median of the rounds' own ratios. */
 export interface CliFigure {
   n: number;
   /** `signalq enqueue bench --file` of `n` lines, spawn to exit. */
@@ -47,6 +61,7 @@ export interface CliFigure {
   processRatioWithoutStartup: number;
   /** Spawn to exit of `signalq process --until-empty --no-lock` on an empty queue, median of three, ms. */
   startupMs: number;
+  rounds: CliRound[];
 }
 
 const speed = (n: number, ms: number): Speed => ({ itemsPerSec: Math.round((n / ms) * 1000), ms: Math.round(ms) });
@@ -88,13 +103,6 @@ export async function measureCli(db: BenchDatabase, s: Settings, log: (m: string
       log(`cli: warm-up of the library forms: ${s.warmup} items enqueued and processed (not measured)`);
     }
 
-    const many = await measureEnqueue(q, n);
-    const enqueueMany = { itemsPerSec: many.itemsPerSec, ms: many.ms };
-    log(`cli: enqueueMany ${n}: ${enqueueMany.itemsPerSec} items/s (${enqueueMany.ms} ms)`);
-    const worked = await timeWork(db, s, n, 1);
-    const work = { itemsPerSec: worked.itemsPerSec, ms: worked.ms };
-    log(`cli: work(), 1 no-op handler, ${n} items: ${work.itemsPerSec} items/s (${work.ms} ms) ${JSON.stringify(worked.statuses)}`);
-
     const enqueueArgs = (path: string) => ['enqueue', 'bench', '--file', path, '--json', '--db', db.url];
     await emptyItems(q.knex);
     const enqueueStartup = await timeStartup(s, enqueueArgs(oneLine), (run) => {
@@ -111,38 +119,71 @@ export async function measureCli(db: BenchDatabase, s: Settings, log: (m: string
     const startupMs = processStartup.median;
     log(`cli: start-up, signalq process --until-empty on an empty queue: ${processStartup.runs.join(' / ')} ms (median ${startupMs})`);
 
-    const enqueued = await runCliCommand(s, enqueueArgs(file));
-    const written = jsonOf('signalq enqueue --file', enqueued);
-    if (written.inserted !== n) throw new Error(`signalq enqueue --file inserted ${written.inserted} of ${n}`);
-    const enqueueFile = speed(n, enqueued.ms);
-    const enqueueWithoutStartup = speed(n, enqueued.ms - enqueueStartupMs);
-    log(`cli: signalq enqueue --file of ${n} lines: ${enqueueFile.itemsPerSec} items/s (${enqueueFile.ms} ms), ` +
-      `${ratio(enqueueFile, enqueueMany)} of enqueueMany; without its start-up ${enqueueWithoutStartup.itemsPerSec} items/s, ` +
-      `${ratio(enqueueWithoutStartup, enqueueMany)}`);
+    // Each round times a library form and its command right after each other, so that both see about the same
+    // load on a shared machine; the ratios are taken within a round, and their median is kept.
+    const rounds: CliRound[] = [];
+    for (let r = 1; r <= s.repeat; r++) {
+      const round = `cli${s.repeat > 1 ? ` round ${r}/${s.repeat}` : ''}`;
+      const many = await measureEnqueue(q, n);
+      const enqueueMany = speed(n, many.ms);
+      log(`${round}: enqueueMany ${n}: ${enqueueMany.itemsPerSec} items/s (${enqueueMany.ms} ms)`);
 
-    const processed = await runCliCommand(s, processArgs);
-    const summary = jsonOf('signalq process --until-empty', processed);
-    const statuses = await countByStatus(q.knex);
-    if (summary.done !== n || statuses.done !== n) throw new Error(`signalq process --until-empty: done ${summary.done} of ${n}; statuses ${JSON.stringify(statuses)}`);
-    const processUntilEmpty = speed(n, processed.ms);
-    const withoutStartup = speed(n, processed.ms - startupMs);
-    log(`cli: signalq process --until-empty over ${n} items: ${processUntilEmpty.itemsPerSec} items/s (${processUntilEmpty.ms} ms, ` +
-      `${summary.batches} batches), ${ratio(processUntilEmpty, work)} of work(); without its start-up ${withoutStartup.itemsPerSec} items/s, ` +
-      `${ratio(withoutStartup, work)}`);
-    await emptyItems(q.knex);
+      await emptyItems(q.knex);
+      const enqueued = await runCliCommand(s, enqueueArgs(file));
+      const written = jsonOf('signalq enqueue --file', enqueued);
+      if (written.inserted !== n) throw new Error(`signalq enqueue --file inserted ${written.inserted} of ${n}`);
+      const enqueueFile = speed(n, enqueued.ms);
+      const enqueueWithoutStartup = speed(n, enqueued.ms - enqueueStartupMs);
+      log(`${round}: signalq enqueue --file of ${n} lines: ${enqueueFile.itemsPerSec} items/s (${enqueueFile.ms} ms), ` +
+        `${ratio(enqueueFile, enqueueMany)} of enqueueMany; without its start-up ${enqueueWithoutStartup.itemsPerSec} items/s, ` +
+        `${ratio(enqueueWithoutStartup, enqueueMany)}`);
 
+      // work() takes the items the command wrote (the same payloads as enqueueMany's).
+      const worked = await timeWork(db, s, n, 1);
+      const work = speed(n, worked.ms);
+      log(`${round}: work(), 1 no-op handler, ${n} items: ${work.itemsPerSec} items/s (${work.ms} ms) ${JSON.stringify(worked.statuses)}`);
+
+      await emptyItems(q.knex);
+      const fill = await q.enqueueMany(benchItems(n));
+      if (fill.inserted !== n) throw new Error(`enqueueMany inserted ${fill.inserted} of ${n}`);
+      const processed = await runCliCommand(s, processArgs);
+      const summary = jsonOf('signalq process --until-empty', processed);
+      const statuses = await countByStatus(q.knex);
+      if (summary.done !== n || statuses.done !== n) throw new Error(`signalq process --until-empty: done ${summary.done} of ${n}; statuses ${JSON.stringify(statuses)}`);
+      const processUntilEmpty = speed(n, processed.ms);
+      const withoutStartup = speed(n, processed.ms - startupMs);
+      log(`${round}: signalq process --until-empty over ${n} items: ${processUntilEmpty.itemsPerSec} items/s (${processUntilEmpty.ms} ms, ` +
+        `${summary.batches} batches), ${ratio(processUntilEmpty, work)} of work(); without its start-up ${withoutStartup.itemsPerSec} items/s, ` +
+        `${ratio(withoutStartup, work)}`);
+      await emptyItems(q.knex);
+
+      rounds.push({
+        enqueueFile,
+        enqueueMany,
+        enqueueRatio: ratio(enqueueFile, enqueueMany),
+        enqueueRatioWithoutStartup: ratio(enqueueWithoutStartup, enqueueMany),
+        processUntilEmpty,
+        work,
+        processRatio: ratio(processUntilEmpty, work),
+        processRatioWithoutStartup: ratio(withoutStartup, work),
+      });
+    }
+
+    const mid = <K extends keyof CliRound>(k: K) => median(rounds.map((r) => r[k] as number));
+    const midSpeed = (k: 'enqueueFile' | 'enqueueMany' | 'processUntilEmpty' | 'work') => speed(n, median(rounds.map((r) => r[k].ms)));
     return {
       n,
-      enqueueFile,
-      enqueueMany,
-      enqueueRatio: ratio(enqueueFile, enqueueMany),
-      enqueueRatioWithoutStartup: ratio(enqueueWithoutStartup, enqueueMany),
+      enqueueFile: midSpeed('enqueueFile'),
+      enqueueMany: midSpeed('enqueueMany'),
+      enqueueRatio: mid('enqueueRatio'),
+      enqueueRatioWithoutStartup: mid('enqueueRatioWithoutStartup'),
       enqueueStartupMs,
-      processUntilEmpty,
-      work,
-      processRatio: ratio(processUntilEmpty, work),
-      processRatioWithoutStartup: ratio(withoutStartup, work),
+      processUntilEmpty: midSpeed('processUntilEmpty'),
+      work: midSpeed('work'),
+      processRatio: mid('processRatio'),
+      processRatioWithoutStartup: mid('processRatioWithoutStartup'),
       startupMs,
+      rounds,
     };
   } finally {
     await q.close();

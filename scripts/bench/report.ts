@@ -58,11 +58,16 @@ export function buildTable(results: DialectResults[]): string {
   add('processing, 3 no-op handlers, items/s', (r) => r.process3 && num(r.process3.itemsPerSec) + mark(r.dialect === 'mysql' ? r.process3.itemsPerSec >= 6_000 : null), '>= 6,000 (MariaDB)');
   add('CPU of the worker process per item, us (1 / 3 handlers)', (r) => r.process1 && r.process3 && `${r.process1.cpuUsPerItem} / ${r.process3.cpuUsPerItem}`, 'SQLite: includes the db');
   // Issue 11's targets compare the per-item paths: each command's start-up (a fixed cost, measured apart) left out.
+  const spread = (c: CliFigure, k: 'enqueueRatioWithoutStartup' | 'processRatioWithoutStartup') => {
+    if (c.rounds.length < 2) return '';
+    const v = c.rounds.map((r) => r[k]);
+    return `, range ${Math.min(...v).toFixed(2)}-${Math.max(...v).toFixed(2)} in ${v.length} rounds`;
+  };
   add('CLI: enqueue --file vs enqueueMany, items/s (ratio; without start-up)', (r) => r.cli &&
-    `${num(r.cli.enqueueFile.itemsPerSec)} vs ${num(r.cli.enqueueMany.itemsPerSec)} (${r.cli.enqueueRatio.toFixed(2)}; ${r.cli.enqueueRatioWithoutStartup.toFixed(2)})` +
+    `${num(r.cli.enqueueFile.itemsPerSec)} vs ${num(r.cli.enqueueMany.itemsPerSec)} (${r.cli.enqueueRatio.toFixed(2)}; ${r.cli.enqueueRatioWithoutStartup.toFixed(2)}${spread(r.cli, 'enqueueRatioWithoutStartup')})` +
     mark(r.cli.enqueueRatioWithoutStartup >= 0.85), '>= 0.85 w/o start-up (issue 11)');
   add('CLI: process --until-empty vs work(), items/s (ratio; without start-up)', (r) => r.cli &&
-    `${num(r.cli.processUntilEmpty.itemsPerSec)} vs ${num(r.cli.work.itemsPerSec)} (${r.cli.processRatio.toFixed(2)}; ${r.cli.processRatioWithoutStartup.toFixed(2)})` +
+    `${num(r.cli.processUntilEmpty.itemsPerSec)} vs ${num(r.cli.work.itemsPerSec)} (${r.cli.processRatio.toFixed(2)}; ${r.cli.processRatioWithoutStartup.toFixed(2)}${spread(r.cli, 'processRatioWithoutStartup')})` +
     mark(r.cli.processRatioWithoutStartup >= 0.85), '>= 0.85 w/o start-up (issue 11)');
   add('CLI: start-up of enqueue --file (1 line) / process (empty queue), ms', (r) => r.cli &&
     `${num(r.cli.enqueueStartupMs)} / ${num(r.cli.startupMs)} (each CLI figure above pays one; ${num(r.cli.n)} items)`, 'state it');
