@@ -36,6 +36,10 @@ export interface CliRound {
   work: Speed;
   processRatio: number;
   processRatioWithoutStartup: number;
+  /** CPU time: enqueueMany's / enqueue --file's without its start-up's (see `cpuRatio`). */
+  enqueueCpuRatio: number | null;
+  /** CPU time: work()'s / process --until-empty's without its start-up's. */
+  processCpuRatio: number | null;
 }
 
 /** Medians over the rounds (BENCH_REPEAT of them); each ratio is the median of the rounds' own ratios. */
@@ -61,6 +65,12 @@ export interface CliFigure {
   processRatioWithoutStartup: number;
   /** Spawn to exit of `signalq process --until-empty --no-lock` on an empty queue, median of three, ms. */
   startupMs: number;
+  /** Median over the rounds of each round's CPU ratio (null where /proc cannot tell). */
+  enqueueCpuRatio: number | null;
+  processCpuRatio: number | null;
+  /** CPU time of the start-up runs (median of three), ms. */
+  enqueueStartupCpuMs: number | null;
+  startupCpuMs: number | null;
   rounds: CliRound[];
 }
 
@@ -68,14 +78,26 @@ const speed = (n: number, ms: number): Speed => ({ itemsPerSec: Math.round((n / 
 const ratio = (a: Speed, b: Speed) => Math.round((a.itemsPerSec / b.itemsPerSec) * 100) / 100;
 
 /** Spawn-to-exit ms of three runs of a command, and their median; `check` throws on a run that did not do its work. */
-async function timeStartup(s: Settings, args: string[], check: (run: CliRun) => void): Promise<{ runs: number[]; median: number }> {
+async function timeStartup(s: Settings, args: string[], check: (run: CliRun) => void): Promise<{ runs: number[]; median: number; cpuMs: number | null }> {
   const runs: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < 3; i++) {
     const run = await runCliCommand(s, args);
     check(run);
     runs.push(Math.round(run.ms));
+    if (run.cpuMs != null) cpu.push(run.cpuMs);
   }
-  return { runs, median: Math.round(median(runs)) };
+  return { runs, median: Math.round(median(runs)), cpuMs: cpu.length === runs.length ? median(cpu) : null };
+}
+
+/**
+ * Library CPU ms / command CPU ms without its start-up's: the per-item paths compared by the CPU they take, which
+ * a loaded machine moves much less than their wall time. On SQLite both include the database's work (in process);
+ * on MySQL only the client's. Null where /proc cannot tell.
+ */
+function cpuRatio(libraryMs: number, commandMs: number | null, startupMs: number | null): number | null {
+  if (commandMs == null || startupMs == null || commandMs - startupMs <= 0) return null;
+  return Math.round((libraryMs / (commandMs - startupMs)) * 100) / 100;
 }
 
 /** The command's JSON output; throws, with its stderr, when it did not exit 0. */
@@ -134,9 +156,10 @@ export async function measureCli(db: BenchDatabase, s: Settings, log: (m: string
       if (written.inserted !== n) throw new Error(`signalq enqueue --file inserted ${written.inserted} of ${n}`);
       const enqueueFile = speed(n, enqueued.ms);
       const enqueueWithoutStartup = speed(n, enqueued.ms - enqueueStartupMs);
+      const enqueueCpuRatio = cpuRatio(many.cpuMs, enqueued.cpuMs, enqueueStartup.cpuMs);
       log(`${round}: signalq enqueue --file of ${n} lines: ${enqueueFile.itemsPerSec} items/s (${enqueueFile.ms} ms), ` +
         `${ratio(enqueueFile, enqueueMany)} of enqueueMany; without its start-up ${enqueueWithoutStartup.itemsPerSec} items/s, ` +
-        `${ratio(enqueueWithoutStartup, enqueueMany)}`);
+        `${ratio(enqueueWithoutStartup, enqueueMany)}; CPU ms ${enqueued.cpuMs} (start-up ${enqueueStartup.cpuMs}) vs ${many.cpuMs}: ${enqueueCpuRatio}`);
 
       // work() takes the items the command wrote (the same payloads as enqueueMany's).
       const worked = await timeWork(db, s, n, 1);
@@ -152,9 +175,10 @@ export async function measureCli(db: BenchDatabase, s: Settings, log: (m: string
       if (summary.done !== n || statuses.done !== n) throw new Error(`signalq process --until-empty: done ${summary.done} of ${n}; statuses ${JSON.stringify(statuses)}`);
       const processUntilEmpty = speed(n, processed.ms);
       const withoutStartup = speed(n, processed.ms - startupMs);
+      const processCpuRatio = cpuRatio(worked.cpuMs, processed.cpuMs, processStartup.cpuMs);
       log(`${round}: signalq process --until-empty over ${n} items: ${processUntilEmpty.itemsPerSec} items/s (${processUntilEmpty.ms} ms, ` +
         `${summary.batches} batches), ${ratio(processUntilEmpty, work)} of work(); without its start-up ${withoutStartup.itemsPerSec} items/s, ` +
-        `${ratio(withoutStartup, work)}`);
+        `${ratio(withoutStartup, work)}; CPU ms ${processed.cpuMs} (start-up ${processStartup.cpuMs}) vs ${worked.cpuMs}: ${processCpuRatio}`);
       await emptyItems(q.knex);
 
       rounds.push({
@@ -166,10 +190,13 @@ export async function measureCli(db: BenchDatabase, s: Settings, log: (m: string
         work,
         processRatio: ratio(processUntilEmpty, work),
         processRatioWithoutStartup: ratio(withoutStartup, work),
+        enqueueCpuRatio,
+        processCpuRatio,
       });
     }
 
     const mid = <K extends keyof CliRound>(k: K) => median(rounds.map((r) => r[k] as number));
+    const midOrNull = (k: 'enqueueCpuRatio' | 'processCpuRatio') => (rounds.some((r) => r[k] == null) ? null : mid(k));
     const midSpeed = (k: 'enqueueFile' | 'enqueueMany' | 'processUntilEmpty' | 'work') => speed(n, median(rounds.map((r) => r[k].ms)));
     return {
       n,
@@ -183,6 +210,10 @@ export async function measureCli(db: BenchDatabase, s: Settings, log: (m: string
       processRatio: mid('processRatio'),
       processRatioWithoutStartup: mid('processRatioWithoutStartup'),
       startupMs,
+      enqueueCpuRatio: midOrNull('enqueueCpuRatio'),
+      processCpuRatio: midOrNull('processCpuRatio'),
+      enqueueStartupCpuMs: enqueueStartup.cpuMs,
+      startupCpuMs: processStartup.cpuMs,
       rounds,
     };
   } finally {

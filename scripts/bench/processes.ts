@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { workerFlags, type Settings } from './settings.ts';
-import { procMemoryMb } from './stats.ts';
+import { endedChildrenCpuMs, procMemoryMb } from './stats.ts';
 
 /** Resolves with the first line of `child`'s stream matching `re`; rejects when the child exits first or on timeout. */
 export function waitForLine(child: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, timeoutMs: number): Promise<string> {
@@ -100,6 +100,8 @@ export function readSeen(dir: string): { runs: number; distinct: number; duplica
 export interface CliRun {
   code: number | null;
   ms: number;
+  /** The command's CPU time (user + system), ms, to 10 ms; null where /proc cannot tell. */
+  cpuMs: number | null;
   stdout: string;
   stderr: string;
 }
@@ -129,6 +131,7 @@ function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 /** Runs one `signalq` command (`node <cliEntry> ...args`) to its exit. */
 export async function runCliCommand(s: Settings, args: string[]): Promise<CliRun> {
   const nodeArgs = s.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`] : [];
+  const cpu0 = endedChildrenCpuMs();
   const t0 = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, cliEntry(s.root), ...args], { cwd: s.root, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   const c = collect(child);
@@ -136,7 +139,8 @@ export async function runCliCommand(s: Settings, args: string[]): Promise<CliRun
   const code = await c.exited;
   const ms = performance.now() - t0;
   await closed;
-  return { code, ms, stdout: c.stdout(), stderr: c.stderr() };
+  const cpu1 = endedChildrenCpuMs();
+  return { code, ms, cpuMs: cpu0 == null || cpu1 == null ? null : cpu1 - cpu0, stdout: c.stdout(), stderr: c.stderr() };
 }
 
 /** One `signalq work` process. */

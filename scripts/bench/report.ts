@@ -69,6 +69,9 @@ export function buildTable(results: DialectResults[]): string {
   add('CLI: process --until-empty vs work(), items/s (ratio; without start-up)', (r) => r.cli &&
     `${num(r.cli.processUntilEmpty.itemsPerSec)} vs ${num(r.cli.work.itemsPerSec)} (${r.cli.processRatio.toFixed(2)}; ${r.cli.processRatioWithoutStartup.toFixed(2)}${spread(r.cli, 'processRatioWithoutStartup')})` +
     mark(r.cli.processRatioWithoutStartup >= 0.85), '>= 0.85 w/o start-up (issue 11)');
+  const cpu = (x: number | null) => (x == null ? '-' : x.toFixed(2));
+  add('CLI: the same by CPU time, library / command w/o start-up (SQLite: with the database)', (r) => r.cli &&
+    `enqueue ${cpu(r.cli.enqueueCpuRatio)}, process ${cpu(r.cli.processCpuRatio)}`, 'steadier under load');
   add('CLI: start-up of enqueue --file (1 line) / process (empty queue), ms', (r) => r.cli &&
     `${num(r.cli.enqueueStartupMs)} / ${num(r.cli.startupMs)} (each CLI figure above pays one; ${num(r.cli.n)} items)`, 'state it');
   add('latency, enqueue in another process, median / p95 ms', (r) => {
