@@ -116,9 +116,10 @@ export function cliEntry(root: string): string {
 }
 
 /**
- * The environment of a `signalq` process: this one's, without the `NODE_OPTIONS=--import=tsx` that tsx (which runs
- * the bench) hands down to its children. A user's `signalq` does not load tsx, and it cost every spawned command
- * ~0.2 s of start-up here (src/cli/bin.mjs registers tsx itself when there is no build).
+ * The environment of a `signalq` process: this one's, without the `NODE_OPTIONS=--import=tsx` that npm sets for
+ * `npm run bench` from the project's .npmrc (`node-options`, there so that `npx knex` reads knexfile.ts). A user's
+ * `signalq` does not load tsx, and it cost every spawned command ~0.2 s of start-up here (src/cli/bin.mjs
+ * registers tsx itself when there is no build). Any other NODE_OPTIONS is kept.
  */
 function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
