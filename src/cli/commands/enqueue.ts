@@ -2,10 +2,10 @@
  * `signalq enqueue TYPE JSON` and `signalq enqueue TYPE --file ITEMS.ndjson`.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { UsageError, messageOf } from '../../errors.ts';
 import type { EnqueueManyResult } from '../../index.ts';
 import { openQueue, output, type GlobalFlags } from '../context.ts';
+import { linesOf } from '../read-lines.ts';
 import { PayloadText } from '../../queue/payload-text.ts';
 import { parseDuration, parseInteger, parseJsonArgument, stripBom } from '../parse.ts';
 
@@ -140,24 +140,25 @@ async function* readNdjsonChunks(path: string): AsyncGenerator<NdjsonLine[], voi
   });
   await opened;
   const name = path === '-' ? 'standard input' : path;
-  const lines = createInterface({ input, crlfDelay: Infinity });
   let chunk: NdjsonLine[] = [];
   let chars = 0;
   let payloads = 0;
   let n = 0;
   try {
-    for await (const line of lines) {
-      n++;
-      const text = n === 1 ? stripBom(line) : line;
-      if (text.trim() === '') continue;
-      const payload = PayloadText.parse(text, `line ${n} of ${name}: payload`, (reason) => `line ${n} of ${name} is not valid JSON (${reason}); nothing was enqueued`);
-      chunk.push({ line: n, payload });
-      payloads++;
-      chars += text.length;
-      if (chunk.length >= CHUNK_LINES || chars >= CHUNK_CHARS) {
-        yield chunk;
-        chunk = [];
-        chars = 0;
+    for await (const lines of linesOf(input)) {
+      for (const line of lines) {
+        n++;
+        const text = n === 1 ? stripBom(line) : line;
+        if (text.trim() === '') continue;
+        const payload = PayloadText.parse(text, `line ${n} of ${name}: payload`, (reason) => `line ${n} of ${name} is not valid JSON (${reason}); nothing was enqueued`);
+        chunk.push({ line: n, payload });
+        payloads++;
+        chars += text.length;
+        if (chunk.length >= CHUNK_LINES || chars >= CHUNK_CHARS) {
+          yield chunk;
+          chunk = [];
+          chars = 0;
+        }
       }
     }
   } catch (err) {
@@ -165,7 +166,6 @@ async function* readNdjsonChunks(path: string): AsyncGenerator<NdjsonLine[], voi
     // Opening succeeds on a folder; reading it fails (EISDIR).
     throw new UsageError(`cannot read ${path} (${messageOf(err)}); check the path`);
   } finally {
-    lines.close();
     // Also standard input: after a refusal the rest is not wanted, and an open pipe would keep the process until its end.
     input.destroy();
   }
