@@ -8,8 +8,9 @@ import { UsageError, messageOf } from '../errors.ts';
 import { MAX_PAYLOAD_DEPTH, serializePayload } from './validate.ts';
 
 /**
- * Checked payload text, made only by `PayloadText.parse`. `buildRow` stores `text` as written when `storable` and
- * within `maxPayloadBytes`; otherwise it serializes `value()` as any payload, with the same refusals.
+ * Checked payload text, made only by `PayloadText.parse` (`buildRow` knows it by `instanceof`: a plain object shaped
+ * like it is an ordinary payload). `buildRow` stores `text` as written when `storable` and within `maxPayloadBytes`;
+ * otherwise it parses the text again and serializes the value as any payload, with the same refusals.
  */
 export class PayloadText {
   private constructor(
