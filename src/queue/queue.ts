@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { parseDatabaseUrl, resolveOptions, type DatabaseTarget, type QueueOptions, type ResolvedOptions } from '../config.ts';
 import { openDatabase } from '../db/connect.ts';
 import { insertItem, insertItems } from '../db/sql/insertItems.ts';
-import { Signals, type EventName, type QueueEvents } from '../signals.ts';
+import { Signals, type EventName, type QueueEvents, type SignalqEvents } from '../signals.ts';
 import type { Handler, Item, ItemOf, TypeMap, TypedHandler } from '../types.ts';
 import { UsageError } from '../errors.ts';
 import { ServerClock } from './clock.ts';
@@ -104,9 +104,7 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
     const row = buildRow(type, payload, options, this.clock.now(), this.options);
     if (!this.tables.ready) await (options.trx ? this.tables.ensureIn(options.trx) : this.tables.ensure());
     const result = await insertItem(options.trx ?? this.knex, row);
-    const announce = () => this.signals.emit('itemEnqueued', { id: result.id, type, created: result.created });
-    if (options.trx) options.trx.executionPromise.then(announce, () => {});
-    else announce();
+    emitWhenWritten(this.signals, options.trx, 'itemEnqueued', { id: result.id, type, created: result.created });
     return result;
   }
 
@@ -142,9 +140,7 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
     });
     if (!this.tables.ready && rows.length) await (options.trx ? this.tables.ensureIn(options.trx) : this.tables.ensure());
     const inserted = rows.length ? await insertItems(options.trx ?? this.knex, rows) : 0;
-    const announce = () => this.signals.emit('itemsEnqueued', { count: inserted, types: [...new Set(rows.map((r) => r.type))] });
-    if (options.trx) options.trx.executionPromise.then(announce, () => {});
-    else if (inserted > 0) announce();
+    if (options.trx || inserted > 0) emitWhenWritten(this.signals, options.trx, 'itemsEnqueued', { count: inserted, types: [...new Set(rows.map((r) => r.type))] });
     return { inserted, skipped: rows.length - inserted };
   }
 
@@ -291,4 +287,15 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   private getProcessor(): Processor {
     return (this.processor ??= new Processor(this.knex, this.signals, this.registry, this.clock, this.options));
   }
+}
+
+/**
+ * Emits an enqueue event once `trx` commits (never if it rolls back), or at once without one. A function of its own
+ * so that the listener waiting on the transaction holds the event only: a closure made inside `enqueueMany` shares
+ * its scope, and through `options.label` kept every row and line of a long transaction (`enqueue --file` streams a
+ * whole file through one) until the commit.
+ */
+function emitWhenWritten<K extends 'itemEnqueued' | 'itemsEnqueued'>(signals: Signals, trx: Knex.Transaction | undefined, type: K, event: SignalqEvents[K]): void {
+  if (!trx) return signals.emit(type, event);
+  trx.executionPromise.then(() => signals.emit(type, event), () => {});
 }
