@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { workerFlags, type Settings } from './settings.ts';
-import { procMemoryMb } from './stats.ts';
+import { endedChildrenCpuMs, procMemoryMb } from './stats.ts';
 
 /** Resolves with the first line of `child`'s stream matching `re`; rejects when the child exits first or on timeout. */
 export function waitForLine(child: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, timeoutMs: number): Promise<string> {
@@ -100,6 +100,8 @@ export function readSeen(dir: string): { runs: number; distinct: number; duplica
 export interface CliRun {
   code: number | null;
   ms: number;
+  /** The command's CPU time (user + system), ms, to 10 ms; null where /proc cannot tell. */
+  cpuMs: number | null;
   stdout: string;
   stderr: string;
 }
@@ -113,17 +115,33 @@ export function cliEntry(root: string): string {
   return existsSync(built) ? built : join(root, 'src/cli/bin.mjs');
 }
 
+/**
+ * The environment of a `signalq` process: this one's, without the `NODE_OPTIONS=--import=tsx` that npm sets for
+ * `npm run bench` from the project's .npmrc (`node-options`, there so that `npx knex` reads knexfile.ts). A user's
+ * `signalq` does not load tsx, and it cost every spawned command ~0.2 s of start-up here (src/cli/bin.mjs
+ * registers tsx itself when there is no build). Any other NODE_OPTIONS is kept.
+ */
+function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  const own = env.NODE_OPTIONS?.replace(/--import[= ]tsx(?=\s|$)/g, '').trim();
+  if (own) env.NODE_OPTIONS = own;
+  else delete env.NODE_OPTIONS;
+  return env;
+}
+
 /** Runs one `signalq` command (`node <cliEntry> ...args`) to its exit. */
 export async function runCliCommand(s: Settings, args: string[]): Promise<CliRun> {
   const nodeArgs = s.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`] : [];
+  const cpu0 = endedChildrenCpuMs();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, cliEntry(s.root), ...args], { cwd: s.root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, cliEntry(s.root), ...args], { cwd: s.root, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   const c = collect(child);
   const closed = new Promise((r) => child.once('close', r)); // after 'exit', once the last of its output is read
   const code = await c.exited;
   const ms = performance.now() - t0;
   await closed;
-  return { code, ms, stdout: c.stdout(), stderr: c.stderr() };
+  const cpu1 = endedChildrenCpuMs();
+  return { code, ms, cpuMs: cpu0 == null || cpu1 == null ? null : cpu1 - cpu0, stdout: c.stdout(), stderr: c.stderr() };
 }
 
 /** One `signalq work` process. */
@@ -139,7 +157,7 @@ export class CliWorker {
   constructor(s: Settings, dbUrl: string, handlerDir: string, env: Record<string, string> = {}) {
     const nodeArgs = s.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${s.cpuProfDir}`] : [];
     const args = [...nodeArgs, cliEntry(s.root), 'work', '--db', dbUrl, '--handlers', handlerDir, ...workerFlags(s)];
-    this.child = spawn(process.execPath, args, { cwd: s.root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, args, { cwd: s.root, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     this.out = collect(this.child);
   }
 

@@ -19,7 +19,7 @@ export interface Settings {
   sections: Set<Section>;
   /** Items per throughput run (enqueue, processing, scale-out). */
   n: number;
-  /** Throughput runs per measure; the median is reported. */
+  /** Throughput runs per measure, and rounds of the cli section; the median is reported. */
   repeat: number;
   /** Items enqueued and processed once, unmeasured, before the throughput runs (JIT warm-up, as in a long-running worker). */
   warmup: number;

@@ -39,3 +39,18 @@ export function procMemoryMb(pid: number): { rss: number; peak: number } | null 
     return null;
   }
 }
+
+/**
+ * CPU time (user + system, ms) of this process's children that have ended and been waited for, from /proc/self/stat
+ * (cutime + cstime, in clock ticks of 10 ms: Linux's USER_HZ is 100); null when unreadable. The difference around
+ * one child's run is that child's CPU time when no other child ends meanwhile.
+ */
+export function endedChildrenCpuMs(): number | null {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    // After "pid (comm) ", field 3 (state) is index 0: cutime (16) and cstime (17) are 13 and 14.
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return null;
+  }
+}

@@ -12,6 +12,8 @@ export interface EnqueueFigure {
   itemsPerSec: number;
   ms: number;
   n: number;
+  /** CPU time of this process meanwhile (user + system), ms: on SQLite that includes the database. */
+  cpuMs: number;
 }
 
 export interface ProcessFigure {
@@ -21,6 +23,8 @@ export interface ProcessFigure {
   handlers: number;
   /** CPU time of this process per item (user + system), in microseconds: on SQLite that includes the database. */
   cpuUsPerItem: number;
+  /** The same in all, ms. */
+  cpuMs: number;
   /** Statuses after the run: every item should be `done`. */
   statuses: Record<string, number>;
 }
@@ -29,11 +33,13 @@ export interface ProcessFigure {
 export async function measureEnqueue(q: Queue<any>, n: number): Promise<EnqueueFigure> {
   await emptyItems(q.knex);
   const items = benchItems(n);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await q.enqueueMany(items);
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   if (r.inserted !== n) throw new Error(`enqueueMany inserted ${r.inserted} of ${n}`);
-  return { itemsPerSec: Math.round((n / ms) * 1000), ms: Math.round(ms), n };
+  return { itemsPerSec: Math.round((n / ms) * 1000), ms: Math.round(ms), n, cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
 }
 
 /**
@@ -69,7 +75,8 @@ export async function timeWork(db: BenchDatabase, s: Settings, n: number, handle
     await working;
     const statuses = await countByStatus(q.knex);
     const cpuUsPerItem = Math.round(((cpu.user + cpu.system) / n) * 10) / 10;
-    return { itemsPerSec: Math.round((n / ms) * 1000), ms: Math.round(ms), n, handlers, cpuUsPerItem, statuses };
+    const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
+    return { itemsPerSec: Math.round((n / ms) * 1000), ms: Math.round(ms), n, handlers, cpuUsPerItem, cpuMs, statuses };
   } finally {
     await q.close();
   }

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import type { NewItemRow } from '../db/sql/insertItems.ts';
 import type { ResolvedOptions } from '../config.ts';
 import { serializePayload, validateEnqueueOptions, validateTypeName } from './validate.ts';
+import { PayloadText } from './payload-text.ts';
 
 /** Options of one enqueue. */
 export interface EnqueueOptions {
@@ -44,7 +45,9 @@ export function buildRow(
 ): NewItemRow {
   validateTypeName(type, where ? `${where}: item type` : 'item type');
   validateEnqueueOptions(o, where, now);
-  const json = serializePayload(payload, opts.maxPayloadBytes, where ? `${where}: payload` : 'payload');
+  const what = where ? `${where}: payload` : 'payload';
+  // Text the command line already parsed and checked is stored as written (see PayloadText).
+  const json = payload instanceof PayloadText ? payload.serialize(opts.maxPayloadBytes, what) : serializePayload(payload, opts.maxPayloadBytes, what);
   const runAt = o.runAt ? o.runAt.getTime() : now + (o.delayMs ?? 0);
   return {
     type,

@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { parseDatabaseUrl, resolveOptions, type DatabaseTarget, type QueueOptions, type ResolvedOptions } from '../config.ts';
 import { openDatabase } from '../db/connect.ts';
 import { insertItem, insertItems } from '../db/sql/insertItems.ts';
-import { Signals, type EventName, type QueueEvents } from '../signals.ts';
+import { Signals, type EventName, type QueueEvents, type SignalqEvents } from '../signals.ts';
 import type { Handler, Item, ItemOf, TypeMap, TypedHandler } from '../types.ts';
 import { UsageError } from '../errors.ts';
 import { ServerClock } from './clock.ts';
@@ -21,6 +21,7 @@ import { Admin } from '../admin/admin.ts';
 import { WakeNotifier } from '../worker/wake.ts';
 import { Declarations } from '../jobs/declarations.ts';
 import { checkPayload } from '../jobs/params.ts';
+import { plainPayload } from './payload-text.ts';
 import type { CancelResult } from '../jobs/cancel.ts';
 import { CrontabAdmin } from '../schedules/admin.ts';
 import { CrontabRunner, type CrontabRunnerOptions } from '../schedules/scheduler.ts';
@@ -116,11 +117,9 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
     if (!this.tables.ready) await (options.trx ? this.tables.ensureIn(options.trx) : this.tables.ensure());
     const db = options.trx ?? this.knex;
     const schemas = await this.declarations.schemasFor(type, db);
-    if (schemas.length > 0) row = buildRow(type, checkPayload(type, payload, schemas), options, this.clock.now(), this.options);
+    if (schemas.length > 0) row = buildRow(type, checkPayload(type, plainPayload(payload), schemas), options, this.clock.now(), this.options);
     const result = await insertItem(db, row);
-    const announce = () => this.signals.emit('itemEnqueued', { id: result.id, type, created: result.created });
-    if (options.trx) options.trx.executionPromise.then(announce, () => {});
-    else announce();
+    emitWhenWritten(this.signals, options.trx, 'itemEnqueued', { id: result.id, type, created: result.created });
     return result;
   }
 
@@ -165,13 +164,11 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
         if (schemas.length === 0) return;
         const label = options.label?.(i) ?? `item ${i}`;
         const { type, payload, ...o } = items[i] as EnqueueManyItem;
-        rows[i] = buildRow(type, checkPayload(type, payload, schemas, `${label}: payload`), o, now, this.options, label);
+        rows[i] = buildRow(type, checkPayload(type, plainPayload(payload), schemas, `${label}: payload`), o, now, this.options, label);
       });
     }
     const inserted = rows.length ? await insertItems(options.trx ?? this.knex, rows) : 0;
-    const announce = () => this.signals.emit('itemsEnqueued', { count: inserted, types: [...new Set(rows.map((r) => r.type))] });
-    if (options.trx) options.trx.executionPromise.then(announce, () => {});
-    else if (inserted > 0) announce();
+    if (options.trx || inserted > 0) emitWhenWritten(this.signals, options.trx, 'itemsEnqueued', { count: inserted, types: [...new Set(rows.map((r) => r.type))] });
     return { inserted, skipped: rows.length - inserted };
   }
 
@@ -390,4 +387,15 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   private getProcessor(): Processor {
     return (this.processor ??= new Processor(this.knex, this.signals, this.registry, this.clock, this.options));
   }
+}
+
+/**
+ * Emits an enqueue event once `trx` commits (never if it rolls back), or at once without one. A function of its own
+ * so that the listener waiting on the transaction holds the event only: a closure made inside `enqueueMany` shares
+ * its scope, and through `options.label` kept every row and line of a long transaction (`enqueue --file` streams a
+ * whole file through one) until the commit.
+ */
+function emitWhenWritten<K extends 'itemEnqueued' | 'itemsEnqueued'>(signals: Signals, trx: Knex.Transaction | undefined, type: K, event: SignalqEvents[K]): void {
+  if (!trx) return signals.emit(type, event);
+  trx.executionPromise.then(() => signals.emit(type, event), () => {});
 }

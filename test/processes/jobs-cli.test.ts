@@ -4,6 +4,9 @@
  * `show` gives the lifecycle, progress, summary, result and history, `list --invoker/--scope` filters, `cancel`
  * stops a running job and refuses a finished one, `delete` removes a finished job and its history.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.ts';
 import { freshQueue } from '../helpers/queue.ts';
@@ -29,6 +32,18 @@ describe.each(DIALECTS)('jobs commands on %s', (dialect) => {
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('signalq: payload of count is invalid: n must be integer (got "ten"); mode must be one of "up", "down" (got "sideways"); nothing was enqueued (signalq types shows its parameters)');
     expect((await q.admin.stats()).total).toBe(0);
+    // A file is checked line by line against the same declaration; the stored payload gets its defaults.
+    const file = join(mkdtempSync(join(tmpdir(), 'signalq-jobs-')), 'jobs.ndjson');
+    writeFileSync(file, '{"n":2}\n{"n":0}\n');
+    const badFile = await cli('enqueue', 'count', '--file', file, '--handlers', JOBS);
+    expect(badFile.code).toBe(2);
+    expect(badFile.stderr).toContain('signalq: line 2: payload of count is invalid');
+    expect(badFile.stderr).toContain('n must be >= 1 (got 0)');
+    expect((await q.admin.stats()).total).toBe(0);
+    writeFileSync(file, '{"n":2}\n{"n":3, "mode":"down"}\n');
+    expect((await cli('enqueue', 'count', '--file', file, '--handlers', JOBS)).code).toBe(0);
+    expect((await q.admin.list()).map((i) => i.payload)).toEqual([{ n: 3, mode: 'down', stepMs: 20 }, { n: 2, stepMs: 20, mode: 'up' }]);
+    for (const i of await q.admin.list()) await q.admin.delete(i.id);
 
     const short = await cli('enqueue', 'count', '{"n":6,"stepMs":0}', '--handlers', JOBS, '--invoker', 'ada', '--scope', 'acme', '--json');
     expect(short.code).toBe(0);
