@@ -69,7 +69,7 @@ describe.each(DIALECTS)('signalq dashboard on %s', (dialect) => {
     await q.crontab.add({ name: 'tick', expression: '0 3 * * *', type: 'count', payload: { n: 1 } });
     const token = 'cli-token-0123456789abcdef';
     const auth = { authorization: `Bearer ${token}` };
-    const p = startCli(['work', '--db', dbOf(q), '--handlers', fixtureHandlers('handlers-jobs'), '--dashboard', '0'], { env: { SIGNALQ_DASHBOARD_TOKEN: token } });
+    const p = startCli(['work', '--db', dbOf(q), '--handlers', fixtureHandlers('handlers-job-count'), '--dashboard', '0'], { env: { SIGNALQ_DASHBOARD_TOKEN: token } });
     const url = await waitFor('the dashboard URL', () => urlIn(p.stderr()));
     const post = (path: string, body?: unknown) =>
       fetch(url + path, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
