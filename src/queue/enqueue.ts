@@ -6,7 +6,8 @@ import type { Knex } from 'knex';
 import type { NewItemRow } from '../db/sql/insertItems.ts';
 import type { ResolvedOptions } from '../config.ts';
 import { serializePayload, validateEnqueueOptions, validateTypeName } from './validate.ts';
-import { PayloadText } from './payload-text.ts';
+import { checkPayload } from '../jobs/params.ts';
+import { PayloadText, plainPayload } from './payload-text.ts';
 
 /** Options of one enqueue. */
 export interface EnqueueOptions {
@@ -60,4 +61,29 @@ export function buildRow(
     invoker: o.invoker ?? null,
     scope: o.scope ?? null,
   };
+}
+
+/**
+ * The rows again, those of types with declared parameters (`schemasFor`) rebuilt from their payload checked against
+ * the declarations and given their defaults; a payload that breaks them is refused (a `UsageError` naming every bad
+ * field, with the item's `label`). Rows of other types are kept as they are; `rows[i]` was built from `items[i]`.
+ */
+export async function withDeclaredParams(
+  rows: NewItemRow[],
+  items: EnqueueManyItem[],
+  schemasFor: (type: string) => Promise<Record<string, unknown>[]>,
+  opts: Pick<ResolvedOptions, 'maxPayloadBytes' | 'maxTrials'>,
+  label?: (index: number) => string,
+): Promise<NewItemRow[]> {
+  const schemasByType = new Map<string, Record<string, unknown>[]>();
+  for (const r of rows) if (!schemasByType.has(r.type)) schemasByType.set(r.type, await schemasFor(r.type));
+  if (![...schemasByType.values()].some((s) => s.length > 0)) return rows;
+  return rows.map((row, i) => {
+    const schemas = schemasByType.get(row.type)!;
+    if (schemas.length === 0) return row;
+    const { type, payload, ...o } = items[i];
+    const where = label?.(i);
+    const checked = checkPayload(type, plainPayload(payload), schemas, where ? `${where}: payload` : 'payload');
+    return { ...buildRow(type, checked, o, row.created_at, opts, where), created_at: row.created_at };
+  });
 }

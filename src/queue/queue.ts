@@ -10,7 +10,7 @@ import { Signals, type EventName, type QueueEvents, type SignalqEvents } from '.
 import type { Handler, Item, ItemOf, TypeMap, TypedHandler } from '../types.ts';
 import { UsageError } from '../errors.ts';
 import { ServerClock } from './clock.ts';
-import { buildRow, type EnqueueManyItem, type EnqueueOptions } from './enqueue.ts';
+import { buildRow, withDeclaredParams, type EnqueueManyItem, type EnqueueOptions } from './enqueue.ts';
 import { HandlerRegistry } from './handlers.ts';
 import { Tables } from './tables.ts';
 import { toHandler, type HandlerTypes } from './typed-handlers.ts';
@@ -20,8 +20,8 @@ import { WorkLoop, type WorkTotals } from '../worker/work-loop.ts';
 import { Admin } from '../admin/admin.ts';
 import { WakeNotifier } from '../worker/wake.ts';
 import { Declarations } from '../jobs/declarations.ts';
-import { checkPayload } from '../jobs/params.ts';
-import { plainPayload } from './payload-text.ts';
+import { emitWhenWritten } from './enqueue-events.ts';
+import { stopOnSignals, type StopOnSignalsOptions } from './stop-on-signals.ts';
 import type { CancelResult } from '../jobs/cancel.ts';
 import { CrontabAdmin } from '../schedules/admin.ts';
 import { CrontabRunner, type CrontabRunnerOptions } from '../schedules/scheduler.ts';
@@ -113,12 +113,11 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
    * `maxPayloadBytes`, and bad options.
    */
   async enqueue<K extends keyof T & string>(type: K, payload: T[K], options: EnqueueOptions = {}): Promise<EnqueueResult> {
-    let row = buildRow(type, payload, options, this.clock.now(), this.options);
+    const row = buildRow(type, payload, options, this.clock.now(), this.options);
     if (!this.tables.ready) await (options.trx ? this.tables.ensureIn(options.trx) : this.tables.ensure());
     const db = options.trx ?? this.knex;
-    const schemas = await this.declarations.schemasFor(type, db);
-    if (schemas.length > 0) row = buildRow(type, checkPayload(type, plainPayload(payload), schemas), options, this.clock.now(), this.options);
-    const result = await insertItem(db, row);
+    const [checked] = await withDeclaredParams([row], [{ type, payload, ...options }], (t) => this.declarations.schemasFor(t, db), this.options);
+    const result = await insertItem(db, checked);
     emitWhenWritten(this.signals, options.trx, 'itemEnqueued', { id: result.id, type, created: result.created });
     return result;
   }
@@ -147,26 +146,15 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
   ): Promise<EnqueueManyResult> {
     if (!Array.isArray(items)) throw new UsageError(`enqueueMany takes an array of { type, payload } items, not ${typeof items}`);
     const now = this.clock.now();
-    const rows = items.map((it, i) => {
+    let rows = items.map((it, i) => {
       const label = options.label?.(i) ?? `item ${i}`;
       if (!it || typeof it !== 'object') throw new UsageError(`${label} is ${it === null ? 'null' : typeof it}; pass { type, payload }`);
       const { type, payload, ...o } = it as EnqueueManyItem;
       return buildRow(type, payload, o, now, this.options, label);
     });
     if (!this.tables.ready && rows.length) await (options.trx ? this.tables.ensureIn(options.trx) : this.tables.ensure());
-    // Types with declared parameters: their payloads are checked (and given their defaults) before anything is written.
     const db = options.trx ?? this.knex;
-    const schemasByType = new Map<string, Record<string, unknown>[]>();
-    for (const r of rows) if (!schemasByType.has(r.type)) schemasByType.set(r.type, await this.declarations.schemasFor(r.type, db));
-    if ([...schemasByType.values()].some((s) => s.length > 0)) {
-      rows.forEach((r, i) => {
-        const schemas = schemasByType.get(r.type)!;
-        if (schemas.length === 0) return;
-        const label = options.label?.(i) ?? `item ${i}`;
-        const { type, payload, ...o } = items[i] as EnqueueManyItem;
-        rows[i] = buildRow(type, checkPayload(type, plainPayload(payload), schemas, `${label}: payload`), o, now, this.options, label);
-      });
-    }
+    rows = await withDeclaredParams(rows, items as EnqueueManyItem[], (t) => this.declarations.schemasFor(t, db), this.options, options.label ?? ((i) => `item ${i}`));
     const inserted = rows.length ? await insertItems(options.trx ?? this.knex, rows) : 0;
     if (options.trx || inserted > 0) emitWhenWritten(this.signals, options.trx, 'itemsEnqueued', { count: inserted, types: [...new Set(rows.map((r) => r.type))] });
     return { inserted, skipped: rows.length - inserted };
@@ -353,49 +341,11 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
    * `onStopped`). A second signal meanwhile exits at once with code 130: items still in progress come back after
    * their lease. A failed close sets `process.exitCode` to 1. Returns a function that removes the listeners.
    */
-  stopOnSignals(options: {
-    /** Default `['SIGINT', 'SIGTERM']`. */
-    signals?: NodeJS.Signals[];
-    /** Called once the queue is closed, with the signal that stopped it. */
-    onStopped?: (signal: NodeJS.Signals) => unknown;
-  } = {}): () => void {
-    const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
-    let stopping = false;
-    const remove = () => {
-      for (const s of signals) process.off(s, onSignal);
-    };
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) process.exit(130);
-      stopping = true;
-      this.stop();
-      void (async () => {
-        try {
-          await this.working?.catch(() => {});
-          await this.close();
-          await options.onStopped?.(signal);
-        } catch {
-          process.exitCode = 1;
-        } finally {
-          remove();
-        }
-      })();
-    };
-    for (const s of signals) process.on(s, onSignal);
-    return remove;
+  stopOnSignals(options: StopOnSignalsOptions = {}): () => void {
+    return stopOnSignals({ stop: () => this.stop(), working: () => this.working, close: () => this.close() }, options);
   }
 
   private getProcessor(): Processor {
     return (this.processor ??= new Processor(this.knex, this.signals, this.registry, this.clock, this.options));
   }
-}
-
-/**
- * Emits an enqueue event once `trx` commits (never if it rolls back), or at once without one. A function of its own
- * so that the listener waiting on the transaction holds the event only: a closure made inside `enqueueMany` shares
- * its scope, and through `options.label` kept every row and line of a long transaction (`enqueue --file` streams a
- * whole file through one) until the commit.
- */
-function emitWhenWritten<K extends 'itemEnqueued' | 'itemsEnqueued'>(signals: Signals, trx: Knex.Transaction | undefined, type: K, event: SignalqEvents[K]): void {
-  if (!trx) return signals.emit(type, event);
-  trx.executionPromise.then(() => signals.emit(type, event), () => {});
 }
