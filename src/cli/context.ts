@@ -29,6 +29,16 @@ export async function openQueue(flags: GlobalFlags, options: QueueOptions = {}, 
   }
 }
 
+/** Opens the queue for one command, runs `fn` on it, and closes it whatever happens. */
+export async function withQueue<T>(f: GlobalFlags, fn: (q: Queue) => Promise<T>): Promise<T> {
+  const queue = await openQueue(f);
+  try {
+    return await fn(queue);
+  } finally {
+    await queue.close();
+  }
+}
+
 /** Prints to stdout as JSON (one document) or as text lines. */
 export function output(json: boolean, value: unknown, text: () => string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text() + '\n');

@@ -10,6 +10,7 @@ import { validateHandler } from '../../src/queue/handlers.ts';
 import type { Queue } from '../../src/queue/queue.ts';
 import type { QueueOptions } from '../../src/config.ts';
 import { DIALECTS, type Dialect } from '../helpers/databases.ts';
+import { until } from '../helpers/until.ts';
 import { freshQueue, sameDatabase } from '../helpers/queue.ts';
 import { fixtureHandlers } from '../processes/cli-helpers.ts';
 
@@ -24,17 +25,6 @@ async function isolatedQueue(dialect: Dialect, options: QueueOptions = {}): Prom
   for (const h of await loadHandlers(fixtureHandlers('handlers-isolated'))) q.connect(h);
   q.connect({ name: 'plain', types: ['plain'], handle: () => 'plain ran' });
   return q;
-}
-
-/** Resolves once `check` holds, looking every 20 ms; fails after `ms` (a safety net, not a timing assertion). */
-async function until<T>(check: () => Promise<T | undefined | false | null>, what: string, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** The worker goes on: an ordinary item enqueued after the isolated one is done by the same queue. */

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Type, defineJob } from '../../src/index.ts';
 import { DIALECTS } from '../helpers/databases.ts';
+import { until } from '../helpers/until.ts';
 import { freshQueue, sameDatabase } from '../helpers/queue.ts';
 
 const importJob = (handle: Parameters<typeof defineJob>[0]['handle'] = () => 'ok') =>
@@ -22,17 +23,6 @@ const importJob = (handle: Parameters<typeof defineJob>[0]['handle'] = () => 'ok
     }),
     handle: handle as any,
   });
-
-/** Resolves once `check` holds, looking every 20 ms; fails after `ms` (a safety net, not a timing assertion). */
-async function until<T>(check: () => Promise<T | undefined | false>, ms = 15_000, what = 'the condition'): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe.each(DIALECTS)('jobs on %s', (dialect) => {
   it('refuses a bad parameter of each kind, naming every field, and writes nothing; fills in defaults', async () => {
@@ -53,7 +43,7 @@ describe.each(DIALECTS)('jobs on %s', (dialect) => {
     worker.connect(importJob());
     const working = worker.work();
     const cli = await sameDatabase(worker);
-    await until(async () => (await cli.admin.types()).find((t) => t.type === 'import' && t.live), 15_000, 'the worker recording its types');
+    await until(async () => (await cli.admin.types()).find((t) => t.type === 'import' && t.live), 'the worker recording its types', 15_000);
     const types = await cli.admin.types();
     expect(types.find((t) => t.type === 'import')).toMatchObject({ help: 'Imports records', handlers: ['importer'], live: true });
     await expect(cli.enqueue('import', { file: 5 })).rejects.toThrow(/file must be string \(got 5\)/);
@@ -81,7 +71,7 @@ describe.each(DIALECTS)('jobs on %s', (dialect) => {
       const item = await other.admin.get(id);
       // Progress and history go in one flush, progress first: wait for both.
       return item?.progress?.done === 500 && (await other.admin.history(id)).length === 2 ? item : undefined;
-    }, 15_000, 'progress 500 visible');
+    }, 'progress 500 visible', 15_000);
     expect(mid.progress).toEqual({ done: 500, size: 1000, percent: 50, message: 'record 500' });
     expect(mid.status).toBe('in_progress');
     expect(mid.startedAt).not.toBeNull();
@@ -129,7 +119,7 @@ describe.each(DIALECTS)('jobs on %s', (dialect) => {
     const running = await until(async () => {
       const item = await other.admin.get(id);
       return item?.results.a?.ok ? item : undefined;
-    }, 15_000, 'the partial result');
+    }, 'the partial result', 15_000);
     expect(running.results.a).not.toHaveProperty('value');
     release();
     await processing;
@@ -154,13 +144,13 @@ describe.each(DIALECTS)('jobs on %s', (dialect) => {
       const a = await other.admin.get(first.id);
       const b = await other.admin.get(second.id);
       return a?.startedAt && b?.status === 'in_progress' ? [a, b] : undefined;
-    }, 15_000, 'the first item started');
+    }, 'the first item started', 15_000);
     expect(a.lastTryAt).not.toBeNull();
     expect(b).toMatchObject({ status: 'in_progress', startedAt: null });
     expect(b.lastTryAt).not.toBeNull();
     expect(b.owner).toBe(q.options.owner);
     release();
-    await until(async () => (await other.admin.get(second.id))?.startedAt, 15_000, 'the second item started');
+    await until(async () => (await other.admin.get(second.id))?.startedAt, 'the second item started', 15_000);
     release();
     await processing;
   });
@@ -177,7 +167,7 @@ describe.each(DIALECTS)('jobs on %s', (dialect) => {
     const running = await q.enqueue('j', { n: 2 });
     const processing = q.process();
     const other = await sameDatabase(q);
-    await until(async () => (await other.admin.get(running.id))?.startedAt, 15_000, 'the job started');
+    await until(async () => (await other.admin.get(running.id))?.startedAt, 'the job started', 15_000);
     const asked = Date.now();
     expect(await other.cancel(running.id, 'ops')).toMatchObject({ outcome: 'requested' });
     const summary = await processing;

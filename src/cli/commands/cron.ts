@@ -4,10 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError, messageOf } from '../../errors.ts';
-import type { Queue } from '../../queue/queue.ts';
 import { checkCronSpec, resolveCrontabOptions, validateCronName, type CronSpec } from '../../schedules/crontab.ts';
 import type { CronListing, CronLogEntry } from '../../schedules/admin.ts';
-import { openQueue, output, type GlobalFlags } from '../context.ts';
+import { output, withQueue, type GlobalFlags } from '../context.ts';
 import { formatTime } from '../format.ts';
 import { parseInteger, parseJsonArgument, stripBom } from '../parse.ts';
 
@@ -20,15 +19,6 @@ export interface CronAddFlags extends JsonFlag {
   missed?: string;
   overlap?: boolean;
   disabled?: boolean;
-}
-
-async function withQueue<T>(f: GlobalFlags, fn: (q: Queue) => Promise<T>): Promise<T> {
-  const queue = await openQueue(f);
-  try {
-    return await fn(queue);
-  } finally {
-    await queue.close();
-  }
 }
 
 /** Refuses a change before the database is opened when this host's crontab is read-only. */

@@ -2,23 +2,12 @@
  * `signalq stats`, `list`, `show ID`, `retry ID`, `delete ID`, `purge --done-older-than 7d`.
  */
 import { UsageError } from '../../errors.ts';
-import type { Queue } from '../../queue/queue.ts';
-import { openQueue, output, type GlobalFlags } from '../context.ts';
+import { output, withQueue, type GlobalFlags } from '../context.ts';
 import { formatItem, formatItemLine, formatStats, formatTime } from '../format.ts';
 import { parseDuration, parseInteger } from '../parse.ts';
 
 interface JsonFlag extends GlobalFlags {
   json?: boolean;
-}
-
-/** Opens the queue for one command; `handlers` connects a handlers folder too (stats shows who takes each type). */
-async function withQueue<T>(f: GlobalFlags, fn: (q: Queue) => Promise<T>): Promise<T> {
-  const queue = await openQueue(f);
-  try {
-    return await fn(queue);
-  } finally {
-    await queue.close();
-  }
 }
 
 function parseId(text: string): number {
