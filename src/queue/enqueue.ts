@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import type { NewItemRow } from '../db/sql/insertItems.ts';
 import type { ResolvedOptions } from '../config.ts';
+import type { TypeMap } from '../types.ts';
 import { serializePayload, validateEnqueueOptions, validateTypeName } from './validate.ts';
 import { checkPayload } from '../jobs/params.ts';
 import { PayloadText, plainPayload } from './payload-text.ts';
@@ -34,6 +35,27 @@ export interface EnqueueManyItem<T extends string = string, P = unknown> extends
   type: T;
   payload: P;
 }
+
+/** What `enqueue` did. */
+export interface EnqueueResult {
+  id: number;
+  /** False when the dedupe key matched an unfinished item: `id` is that item's, and nothing was written. */
+  created: boolean;
+}
+
+/** What `enqueueMany` did. */
+export interface EnqueueManyResult {
+  /** Items written. */
+  inserted: number;
+  /** Items skipped because their dedupe key matched an unfinished item. */
+  skipped: number;
+}
+
+/**
+ * A typed `enqueueMany` entry: `type` picks the payload type from the map. Build one with `queue.item(type,
+ * payload)`, which keeps `type` a literal where an object literal in a variable would widen it to `string`.
+ */
+export type TypedEnqueueItem<T extends TypeMap> = { [K in keyof T & string]: EnqueueManyItem<K, T[K]> }[keyof T & string];
 
 /** Validates one item and builds its row; throws a `UsageError` naming what is wrong. */
 export function buildRow(

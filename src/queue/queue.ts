@@ -10,7 +10,7 @@ import { Signals, type EventName, type QueueEvents, type SignalqEvents } from '.
 import type { Handler, Item, ItemOf, TypeMap, TypedHandler } from '../types.ts';
 import { UsageError } from '../errors.ts';
 import { ServerClock } from './clock.ts';
-import { buildRow, withDeclaredParams, type EnqueueManyItem, type EnqueueOptions } from './enqueue.ts';
+import { buildRow, withDeclaredParams, type EnqueueManyItem, type EnqueueManyResult, type EnqueueOptions, type EnqueueResult, type TypedEnqueueItem } from './enqueue.ts';
 import { HandlerRegistry } from './handlers.ts';
 import { Tables } from './tables.ts';
 import { toHandler, type HandlerTypes } from './typed-handlers.ts';
@@ -26,26 +26,7 @@ import type { CancelResult } from '../jobs/cancel.ts';
 import { CrontabAdmin } from '../schedules/admin.ts';
 import { CrontabRunner, type CrontabRunnerOptions } from '../schedules/scheduler.ts';
 
-/** What `enqueue` did. */
-export interface EnqueueResult {
-  id: number;
-  /** False when the dedupe key matched an unfinished item: `id` is that item's, and nothing was written. */
-  created: boolean;
-}
-
-/** What `enqueueMany` did. */
-export interface EnqueueManyResult {
-  /** Items written. */
-  inserted: number;
-  /** Items skipped because their dedupe key matched an unfinished item. */
-  skipped: number;
-}
-
-/**
- * A typed `enqueueMany` entry: `type` picks the payload type from the map. Build one with `queue.item(type,
- * payload)`, which keeps `type` a literal where an object literal in a variable would widen it to `string`.
- */
-export type TypedEnqueueItem<T extends TypeMap> = { [K in keyof T & string]: EnqueueManyItem<K, T[K]> }[keyof T & string];
+export type { EnqueueResult, EnqueueManyResult, TypedEnqueueItem } from './enqueue.ts';
 
 /**
  * Opens a queue on the database `options.db` (default: `SIGNALQ_DB`, else `sqlite:var/signalq.sqlite`).
