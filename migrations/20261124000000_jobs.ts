@@ -25,11 +25,20 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('started_at').nullable();
     t.text('summary').nullable();
   });
-  await knex.schema.alterTable('signalq_items', (t) => {
-    t.index(['invoker', 'id'], 'signalq_items_invoker');
-    t.index(['scope', 'id'], 'signalq_items_scope');
-    t.index(['cancel_requested'], 'signalq_items_cancel');
-  });
+  if (mysql) {
+    await knex.schema.alterTable('signalq_items', (t) => {
+      t.index(['invoker', 'id'], 'signalq_items_invoker');
+      t.index(['scope', 'id'], 'signalq_items_scope');
+      t.index(['cancel_requested'], 'signalq_items_cancel');
+    });
+  } else {
+    // SQLite indexes only the rows that have a value: an enqueue with no invoker, scope or cancel request (most of
+    // them) writes no entry, which measured 3-10% of the bulk enqueue's CPU. A query on `invoker = ?` or
+    // `cancel_requested = 1` implies the index's condition, so the planner uses it.
+    await knex.raw('CREATE INDEX signalq_items_invoker ON signalq_items (invoker, id) WHERE invoker IS NOT NULL');
+    await knex.raw('CREATE INDEX signalq_items_scope ON signalq_items (scope, id) WHERE scope IS NOT NULL');
+    await knex.raw('CREATE INDEX signalq_items_cancel ON signalq_items (cancel_requested) WHERE cancel_requested = 1');
+  }
   await knex.schema.createTable('signalq_history', (t) => {
     t.bigIncrements('id').primary();
     t.bigInteger('item_id').notNullable();

@@ -19,6 +19,13 @@ export const ITEM_COLUMNS = [
 /** `ITEM_COLUMNS` as the column list of a written-out SELECT or RETURNING. */
 export const ITEM_COLUMNS_SQL = ITEM_COLUMNS.join(', ');
 
+/**
+ * The columns a claim returns: those of `ITEM_COLUMNS` a claimed item can hold a value in. The claim clears
+ * `started_at`; a summary and a cancel request concern operators, not the handlers about to run (a cancel request
+ * reaches them through the cancel watcher). Every column returned costs on every claimed item.
+ */
+export const CLAIM_COLUMNS_SQL = ITEM_COLUMNS.filter((c) => c !== 'started_at' && c !== 'summary' && c !== 'cancel_requested').join(', ');
+
 export interface ItemRow {
   id: number;
   type: string;

@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import type { DatabaseTarget } from '../../config.ts';
 import { DatabaseError } from '../../errors.ts';
 import type { Dialect } from '../dialect.ts';
-import { ITEMS, ITEM_COLUMNS_SQL, type ItemRow } from '../rows.ts';
+import { ITEMS, CLAIM_COLUMNS_SQL, type ItemRow } from '../rows.ts';
 import { claimOrder, pickIds, pickRows } from '../sql/pickRunnable.ts';
 
 type MysqlTarget = Extract<DatabaseTarget, { dialect: 'mysql' }>;
@@ -129,7 +129,7 @@ export const mysql: Dialect = {
     return knex.transaction(async (trx) => {
       let rows: ItemRow[];
       if (req.types === null || req.types.length === 1) {
-        const pick = pickRows(mysql, ITEM_COLUMNS_SQL, req.types?.[0] ?? null, req.now, req.limit);
+        const pick = pickRows(mysql, CLAIM_COLUMNS_SQL, req.types?.[0] ?? null, req.now, req.limit);
         [rows] = await trx.raw(`${pick.sql}${SKIP_LOCKED}`, pick.bindings as any[]);
       } else {
         // Several types: each type's first `limit` in order, locked as read, then the first `limit` of those
@@ -137,7 +137,7 @@ export const mysql: Dialect = {
         const pick = pickIds(mysql, req.types, req.now, req.limit, SKIP_LOCKED);
         const [ids] = await trx.raw(pick.sql, pick.bindings as any[]);
         if (ids.length === 0) return [];
-        [rows] = await trx.raw(`SELECT ${ITEM_COLUMNS_SQL} FROM ${ITEMS} WHERE id IN (${ids.map(() => '?').join(', ')})`, ids.map((r: { id: number }) => r.id));
+        [rows] = await trx.raw(`SELECT ${CLAIM_COLUMNS_SQL} FROM ${ITEMS} WHERE id IN (${ids.map(() => '?').join(', ')})`, ids.map((r: { id: number }) => r.id));
         rows.sort(claimOrder);
       }
       if (rows.length === 0) return [];

@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { DEFAULT_SQLITE_FILE, type DatabaseTarget } from '../../config.ts';
 import { UsageError } from '../../errors.ts';
 import type { Dialect } from '../dialect.ts';
-import { ITEM_COLUMNS_SQL, type ItemRow } from '../rows.ts';
+import { CLAIM_COLUMNS_SQL, type ItemRow } from '../rows.ts';
 import { claimOrder, pickIds } from '../sql/pickRunnable.ts';
 
 type SqliteTarget = Extract<DatabaseTarget, { dialect: 'sqlite' }>;
@@ -124,7 +124,7 @@ export const sqlite: Dialect = {
   async claimItems(knex, req, stamp) {
     // One statement is one write transaction on SQLite: the pick and the stamp cannot interleave with another claim.
     const pick = pickIds(sqlite, req.types, req.now, req.limit);
-    const rows: ItemRow[] = await runSqlitePrepared(knex, `${stamp.sql} WHERE id IN (${pick.sql}) RETURNING ${ITEM_COLUMNS_SQL}`, [...stamp.bindings, ...pick.bindings]);
+    const rows: ItemRow[] = await runSqlitePrepared(knex, `${stamp.sql} WHERE id IN (${pick.sql}) RETURNING ${CLAIM_COLUMNS_SQL}`, [...stamp.bindings, ...pick.bindings]);
     return rows.sort(claimOrder);
   },
 

@@ -24,6 +24,7 @@ export async function requestCancel(knex: Knex, id: number): Promise<boolean> {
 
 /** Items held by `owner` whose cancel was requested (read through the cancel_requested index). */
 export async function cancelRequestsFor(knex: Knex, owner: string): Promise<{ id: number; token: string }[]> {
-  const rows = await knex(ITEMS).select('id', 'claim_token').where({ cancel_requested: true, owner }).andWhere('status', 'in_progress');
+  // `= 1` written out, not bound: SQLite's partial index (WHERE cancel_requested = 1) serves only a literal.
+  const rows = await knex(ITEMS).select('id', 'claim_token').whereRaw('cancel_requested = 1').andWhere({ owner }).andWhere('status', 'in_progress');
   return rows.map((r: { id: number | string; claim_token: string }) => ({ id: Number(r.id), token: r.claim_token }));
 }
