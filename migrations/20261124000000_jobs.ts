@@ -12,10 +12,11 @@ import { binaryCollation } from '../src/db/collation.ts';
  * and optionally to a subject (a person, a file, a row id). It is read per item in order, by (item_id, id).
  *
  * Indexes: (invoker, id) and (scope, id) serve `list --invoker/--scope`, newest first; their columns are written
- * once, at enqueue, so they cost nothing on claim and settle. (cancel_requested) lets a worker find, every second,
- * the cancel requests for items it holds, reading only requested ones: the flag is set only while a running item's
- * cancel is pending (settling it clears it), and no claim or settle of other items writes it. (An index holding
- * `owner` too, which every claim and settle writes, cost a third of the processing throughput.)
+ * once, at enqueue, so they cost nothing on claim and settle. A worker looks for cancel requests for the items it
+ * holds every second: on SQLite through a partial index of the requested rows only; on MySQL through the lease
+ * index, which holds exactly the claimed items (the flag is set only while a running item's cancel is pending, and
+ * settling it clears it). An index holding `owner`, which every claim and settle writes, cost a third of the
+ * processing throughput.
  */
 export async function up(knex: Knex): Promise<void> {
   const mysql = dialectOf(knex).name === 'mysql';
@@ -29,7 +30,8 @@ export async function up(knex: Knex): Promise<void> {
     await knex.schema.alterTable('signalq_items', (t) => {
       t.index(['invoker', 'id'], 'signalq_items_invoker');
       t.index(['scope', 'id'], 'signalq_items_scope');
-      t.index(['cancel_requested'], 'signalq_items_cancel');
+      // No index on cancel_requested: a full one costs every enqueue ~7% on MariaDB; the cancel watcher reads the
+      // lease index instead, which holds exactly the claimed items.
     });
   } else {
     // SQLite indexes only the rows that have a value: an enqueue with no invoker, scope or cancel request (most of
@@ -56,12 +58,13 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
+  const mysql = dialectOf(knex).name === 'mysql';
   await knex.schema.dropTableIfExists('signalq_history');
   await knex.schema.alterTable('signalq_items', (t) => {
     t.dropIndex(['invoker', 'id'], 'signalq_items_invoker');
     t.dropIndex(['scope', 'id'], 'signalq_items_scope');
-    t.dropIndex(['cancel_requested'], 'signalq_items_cancel');
   });
+  if (!mysql) await knex.raw('DROP INDEX IF EXISTS signalq_items_cancel');
   await knex.schema.alterTable('signalq_items', (t) => {
     t.dropColumn('invoker');
     t.dropColumn('scope');

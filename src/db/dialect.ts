@@ -42,6 +42,11 @@ export interface Dialect {
   /** The FROM of a read that must go through `index` of `table`. */
   fromIndex(table: string, index: string): string;
   /**
+   * A read inside a transaction that keeps its rows from changing until the commit: `FOR UPDATE` on MySQL; on
+   * SQLite, where a write transaction already holds the whole database, the read as it is.
+   */
+  lockedRead(query: Knex.QueryBuilder): Knex.QueryBuilder;
+  /**
    * The ids of the first `limit` (the last binding) rows of several picks, each already in `order`, in `order`:
    * how a compound SELECT takes each part's ORDER BY and LIMIT.
    */

@@ -110,6 +110,10 @@ export const mysql: Dialect = {
     return Number(result[0].insertId);
   },
 
+  lockedRead(query) {
+    return query.forUpdate();
+  },
+
   fromIndex(table, index) {
     // MySQL's optimizer picks a full scan plus a sort when most rows are runnable (a fresh backlog), which costs
     // more as the backlog grows; the index is always right for "first N in order", so it is forced.

@@ -110,6 +110,10 @@ export const sqlite: Dialect = {
   },
 
   // SQLite's planner reads the index the pick's WHERE and ORDER BY name.
+  lockedRead(query) {
+    return query;
+  },
+
   fromIndex(table) {
     return table;
   },

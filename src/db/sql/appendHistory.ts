@@ -25,8 +25,8 @@ export async function appendHistoryFenced(knex: Knex, token: string, records: Ne
   if (records.length === 0) return 0;
   const ids = [...new Set(records.map((r) => r.itemId))];
   return knex.transaction(async (trx) => {
-    const q = trx(ITEMS).select('id').where('claim_token', token).whereIn('id', ids);
-    if (dialectOf(knex).name === 'mysql') q.forUpdate(); // the claim cannot move until the records are in
+    // The claim cannot move until the records are in.
+    const q = dialectOf(knex).lockedRead(trx(ITEMS).select('id').where('claim_token', token).whereIn('id', ids));
     const held = new Set((await q).map((r: { id: number | string }) => Number(r.id)));
     const rows = records.filter((r) => held.has(r.itemId)).map(toRow);
     for (let i = 0; i < rows.length; i += 200) await trx(HISTORY).insert(rows.slice(i, i + 200));

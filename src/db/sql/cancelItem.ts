@@ -2,7 +2,7 @@
  * Cancel: a queued item is canceled at once; a running one is marked, and the worker that holds it ends it.
  */
 import type { Knex } from 'knex';
-import { retryOnLockConflict } from '../dialect.ts';
+import { dialectOf, retryOnLockConflict } from '../dialect.ts';
 import { ITEMS } from '../rows.ts';
 
 /** Cancels an item if it is still queued (pending or need_retry): it never runs. True when it was. */
@@ -22,9 +22,13 @@ export async function requestCancel(knex: Knex, id: number): Promise<boolean> {
   return n > 0;
 }
 
-/** Items held by `owner` whose cancel was requested (read through the cancel_requested index). */
+/**
+ * Items held by `owner` whose cancel was requested. Only claimed items have a lease, so the lease index bounds the
+ * read to them (MySQL is held to it; SQLite may prefer its partial index of requested rows).
+ */
 export async function cancelRequestsFor(knex: Knex, owner: string): Promise<{ id: number; token: string }[]> {
   // `= 1` written out, not bound: SQLite's partial index (WHERE cancel_requested = 1) serves only a literal.
-  const rows = await knex(ITEMS).select('id', 'claim_token').whereRaw('cancel_requested = 1').andWhere({ owner }).andWhere('status', 'in_progress');
+  const rows = await knex.select('id', 'claim_token').from(knex.raw(dialectOf(knex).fromIndex(ITEMS, 'signalq_items_lease')))
+    .whereNotNull('lease_until').whereRaw('cancel_requested = 1').andWhere({ owner }).andWhere('status', 'in_progress');
   return rows.map((r: { id: number | string; claim_token: string }) => ({ id: Number(r.id), token: r.claim_token }));
 }
