@@ -47,8 +47,11 @@ export function chunkRows(rows: NewItemRow[], maxRows = INSERT_CHUNK, maxBytes =
   return chunks;
 }
 
-const INSERT_COLUMNS = 'type, payload, priority, run_at, max_trials, dedupe_key, active_key, created_at, invoker, scope, status, trials, results';
-const ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '{}')";
+const INSERT_COLUMNS = 'type, payload, priority, run_at, max_trials, dedupe_key, active_key, created_at, status, trials, results';
+const ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '{}')";
+/** With who asked and for which scope: only statements with such a row name them (two more bindings per row). */
+const INSERT_COLUMNS_WITH_INVOKER = 'type, payload, priority, run_at, max_trials, dedupe_key, active_key, created_at, invoker, scope, status, trials, results';
+const ROW_PLACEHOLDERS_WITH_INVOKER = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '{}')";
 
 /**
  * One multi-row INSERT, written out rather than built with knex's query builder, which cost more than the
@@ -58,11 +61,13 @@ const ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '{}')";
  */
 function bulkInsertSql(dialect: Dialect, rows: NewItemRow[]): { sql: string; bindings: unknown[] } {
   const keyed = rows.some((r) => r.dedupe_key != null);
-  const values = new Array(rows.length).fill(ROW_PLACEHOLDERS).join(', ');
+  const invoked = rows.some((r) => r.invoker != null || r.scope != null);
+  const values = new Array(rows.length).fill(invoked ? ROW_PLACEHOLDERS_WITH_INVOKER : ROW_PLACEHOLDERS).join(', ');
   const bindings: unknown[] = [];
-  for (const r of rows) bindings.push(r.type, r.payload, r.priority, r.run_at, r.max_trials, r.dedupe_key, r.dedupe_key, r.created_at, r.invoker ?? null, r.scope ?? null);
+  if (invoked) for (const r of rows) bindings.push(r.type, r.payload, r.priority, r.run_at, r.max_trials, r.dedupe_key, r.dedupe_key, r.created_at, r.invoker ?? null, r.scope ?? null);
+  else for (const r of rows) bindings.push(r.type, r.payload, r.priority, r.run_at, r.max_trials, r.dedupe_key, r.dedupe_key, r.created_at);
   const tail = keyed && dialect.skipHeldKeys != null ? ` ${dialect.skipHeldKeys}` : '';
-  return { sql: `INSERT INTO ${ITEMS} (${INSERT_COLUMNS}) VALUES ${values}${tail}`, bindings };
+  return { sql: `INSERT INTO ${ITEMS} (${invoked ? INSERT_COLUMNS_WITH_INVOKER : INSERT_COLUMNS}) VALUES ${values}${tail}`, bindings };
 }
 
 /** How many times a keyed insert looks again when the key keeps changing hands under it. */
