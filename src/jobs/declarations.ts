@@ -90,6 +90,11 @@ const CACHE_MS = 5_000;
  */
 export class Declarations {
   private live: { at: number; records: HandlerRecord[] } | null = null;
+  /**
+   * `schemasFor`'s answers, for the live records and local handlers they were made from: an enqueue asks per item
+   * type, and this is on its path.
+   */
+  private answers: { live: HandlerRecord[] | null; localCount: number; byType: Map<string, Record<string, unknown>[]> } | null = null;
 
   constructor(
     private readonly local: () => Handler[],
@@ -103,13 +108,21 @@ export class Declarations {
 
   /** The parameter schemas declared for `type` (empty: none, the payload is not checked). */
   async schemasFor(type: string, db: Knex | Knex.Transaction): Promise<Record<string, unknown>[]> {
-    const schemas = new Map<string, Record<string, unknown>>();
-    const take = (h: HandlerRecord) => {
-      if (h.params && (h.types === '*' || h.types.includes(type))) schemas.set(JSON.stringify(h.params), h.params);
-    };
-    for (const h of this.local()) if (h.params) take(recordOf(h));
-    for (const h of await this.liveRecords(db, false)) take(h);
-    return [...schemas.values()];
+    const live = await this.liveRecords(db, false);
+    const local = this.local();
+    // Handlers are only ever added, so their count says whether the local ones changed.
+    if (!this.answers || this.answers.live !== live || this.answers.localCount !== local.length) {
+      this.answers = { live, localCount: local.length, byType: new Map() };
+    }
+    let found = this.answers.byType.get(type);
+    if (!found) {
+      const schemas = new Map<string, Record<string, unknown>>();
+      for (const h of [...local.map(recordOf), ...live]) {
+        if (h.params && (h.types === '*' || h.types.includes(type))) schemas.set(JSON.stringify(h.params), h.params);
+      }
+      this.answers.byType.set(type, (found = [...schemas.values()]));
+    }
+    return found;
   }
 
   private async liveRecords(db: Knex | Knex.Transaction, fresh: boolean): Promise<HandlerRecord[]> {

@@ -37,6 +37,11 @@ interface HistoryCount {
 export class JobStateWriter {
   private readonly states = new Map<number, PendingState>();
   private history: (NewHistoryRecord & { token: string })[] = [];
+  /**
+   * Items with history records not yet written (queued, or in a flush under way), and how many: `hasPending` is asked
+   * once per finished item, and an item whose records are still being written must wait for them.
+   */
+  private readonly historyCounts = new Map<number, number>();
   private readonly counts = new Map<number, HistoryCount>();
   /** When each running item's handlers started, and whether that is written yet (one entry per running item). */
   private readonly startTimes = new Map<number, { at: number; token: string; written: boolean }>();
@@ -87,6 +92,7 @@ export class JobStateWriter {
       r = { comment: `history limit of ${MAX_HISTORY_PER_ITEM} records reached; later records of this run are not kept`, status: 'signalq' };
     }
     c.queued++;
+    this.historyCounts.set(id, (this.historyCounts.get(id) ?? 0) + 1);
     this.history.push({
       token,
       itemId: id,
@@ -102,7 +108,7 @@ export class JobStateWriter {
   /** True when the item has reports not yet written (besides a start mark its outcome can carry). */
   hasPending(id: number): boolean {
     const e = this.states.get(id);
-    return (e !== undefined && (e.progress !== undefined || e.summary !== undefined)) || this.history.some((h) => h.itemId === id);
+    return (e !== undefined && (e.progress !== undefined || e.summary !== undefined)) || this.historyCounts.has(id);
   }
 
   /**
@@ -121,6 +127,7 @@ export class JobStateWriter {
   /** Forgets what is known of an item (its outcome is written). */
   forget(id: number): void {
     this.states.delete(id);
+    this.historyCounts.delete(id);
     this.startTimes.delete(id);
     this.counts.delete(id);
   }
@@ -158,9 +165,10 @@ export class JobStateWriter {
       this.states.clear();
       // Start marks of items still running (those that finished carry theirs in their outcome).
       const marked: { written: boolean }[] = [];
+      const byId = new Map(states.map((x) => [x.id, x]));
       for (const [id, start] of this.startTimes) {
         if (start.written) continue;
-        const e = states.find((x) => x.id === id && x.token === start.token);
+        const e = byId.get(id)?.token === start.token ? byId.get(id) : undefined;
         if (e) e.startedAt = start.at;
         else states.push({ id, token: start.token, startedAt: start.at });
         start.written = true;
@@ -173,18 +181,28 @@ export class JobStateWriter {
       } catch (err) {
         for (const m of marked) m.written = false;
         for (const s of states) if (!this.states.has(s.id) && (s.progress !== undefined || s.summary !== undefined)) this.states.set(s.id, s);
-        this.history = history.concat(this.history);
+        this.putBackHistory(history);
         throw err;
       }
       try {
         await this.writeHistory(history);
       } catch (err) {
-        this.history = history.concat(this.history);
+        this.putBackHistory(history);
         throw err;
+      }
+      for (const r of history) {
+        const n = (this.historyCounts.get(r.itemId) ?? 1) - 1;
+        if (n > 0) this.historyCounts.set(r.itemId, n);
+        else this.historyCounts.delete(r.itemId);
       }
     });
     this.flushing = run.catch(() => {});
     return run;
+  }
+
+  /** Puts records a failed flush took back in front of those queued since, for the next flush (still counted). */
+  private putBackHistory(records: (NewHistoryRecord & { token: string })[]): void {
+    this.history = records.concat(this.history);
   }
 
   /** Writes history records by claim, each item's first read of its stored count capping what is kept. */
