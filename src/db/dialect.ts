@@ -58,7 +58,7 @@ export interface Dialect {
   readonly skipHeldKeys: string | null;
   /**
    * One attempt at a claim (see `claimItems`): picks the runnable items and stamps them with `stamp` (an UPDATE
-   * without its WHERE) atomically, returning them as stamped, in claim order.
+   * without its WHERE) atomically, returning their `CLAIM_COLUMNS` in claim order (`claimItems` completes them with the stamp).
    */
   claimItems(knex: Knex, req: ClaimRequest, stamp: Statement): Promise<ItemRow[]>;
   /** The database server's clock, in epoch ms. */

@@ -20,11 +20,27 @@ export const ITEM_COLUMNS = [
 export const ITEM_COLUMNS_SQL = ITEM_COLUMNS.join(', ');
 
 /**
- * The columns a claim returns: those of `ITEM_COLUMNS` a claimed item can hold a value in. The claim clears
- * `started_at`; a summary and a cancel request concern operators, not the handlers about to run (a cancel request
- * reaches them through the cancel watcher). Every column returned costs on every claimed item.
+ * The columns a claim reads: those of `ITEM_COLUMNS` whose value the claimer does not already know. The claim itself
+ * sets the status, owner, lease and try time and clears `started_at`; a claimable item has no `finished_at`; a
+ * summary and a cancel request concern operators, not the handlers about to run (a cancel request reaches them
+ * through the cancel watcher). `claimedRow` fills those in. Every column read costs on every claimed item.
  */
-export const CLAIM_COLUMNS_SQL = ITEM_COLUMNS.filter((c) => c !== 'started_at' && c !== 'summary' && c !== 'cancel_requested').join(', ');
+export const CLAIM_COLUMNS = ITEM_COLUMNS.filter(
+  (c) => !['status', 'owner', 'lease_until', 'last_try_at', 'finished_at', 'started_at', 'summary', 'cancel_requested'].includes(c),
+);
+
+/** `CLAIM_COLUMNS` as the column list of a written-out SELECT or RETURNING. */
+export const CLAIM_COLUMNS_SQL = CLAIM_COLUMNS.join(', ');
+
+/** A row read with `CLAIM_COLUMNS`, completed in place with what its claim stamped (`owner`, lease, try time). */
+export function claimedRow(row: ItemRow, owner: string, leaseUntil: number, now: number): ItemRow {
+  row.status = 'in_progress';
+  row.owner = owner;
+  row.lease_until = leaseUntil;
+  row.last_try_at = now;
+  row.finished_at = null;
+  return row;
+}
 
 export interface ItemRow {
   id: number;

@@ -10,7 +10,8 @@ export class CanceledError extends Error {
 
 export class ItemRun {
   private reason: CanceledError | null = null;
-  private readonly listeners = new Set<(reason: CanceledError) => void>();
+  /** Who to tell on cancel: an array, as an item has one or a few (this is on every item's path). */
+  private listeners: ((reason: CanceledError) => void)[] = [];
 
   constructor(
     readonly id: number,
@@ -26,8 +27,9 @@ export class ItemRun {
   cancel(reason = new CanceledError(`item ${this.id} was canceled`)): void {
     if (this.reason) return;
     this.reason = reason;
-    for (const l of [...this.listeners]) l(reason);
-    this.listeners.clear();
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const l of listeners) l(reason);
   }
 
   /** Calls `fn` when the run is canceled (at once when it already is). Returns a function that removes it. */
@@ -36,7 +38,10 @@ export class ItemRun {
       fn(this.reason);
       return () => {};
     }
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    this.listeners.push(fn);
+    return () => {
+      const i = this.listeners.indexOf(fn);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 }

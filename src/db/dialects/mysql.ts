@@ -146,7 +146,7 @@ export const mysql: Dialect = {
       }
       if (rows.length === 0) return [];
       await trx.raw(`${stamp.sql} WHERE id IN (${rows.map(() => '?').join(', ')})`, [...stamp.bindings, ...rows.map((r) => r.id)] as any[]);
-      return rows.map((r) => ({ ...r, status: 'in_progress' as const, owner: req.owner, lease_until: req.leaseUntil, last_try_at: req.now }));
+      return rows;
     });
   },
 

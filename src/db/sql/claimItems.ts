@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { dialectOf, retryOnLockConflict } from '../dialect.ts';
-import { ITEMS, type ItemRow } from '../rows.ts';
+import { ITEMS, claimedRow, type ItemRow } from '../rows.ts';
 
 /** What a claim needs to know. */
 export interface ClaimRequest {
@@ -30,5 +30,7 @@ export async function claimItems(knex: Knex, req: ClaimRequest): Promise<ItemRow
     bindings: [req.token, req.owner, req.leaseUntil, req.now],
   };
   const dialect = dialectOf(knex);
-  return retryOnLockConflict(() => dialect.claimItems(knex, req, stamp));
+  const rows = await retryOnLockConflict(() => dialect.claimItems(knex, req, stamp));
+  for (const row of rows) claimedRow(row, req.owner, req.leaseUntil, req.now);
+  return rows;
 }
