@@ -12,7 +12,8 @@ import { binaryCollation } from '../src/db/collation.ts';
  * and optionally to a subject (a person, a file, a row id). It is read per item in order, by (item_id, id).
  *
  * Indexes: (invoker, id) and (scope, id) serve `list --invoker/--scope`, newest first; their columns are written
- * once, at enqueue, so they cost nothing on claim and settle. A worker looks for cancel requests for the items it
+ * once, at enqueue, so they cost nothing on claim and settle (20261125000000_item_access.ts moved them to a table
+ * of their own: on MariaDB they cost every enqueue). A worker looks for cancel requests for the items it
  * holds every second: on SQLite through a partial index of the requested rows only; on MySQL through the lease
  * index, which holds exactly the claimed items (the flag is set only while a running item's cancel is pending, and
  * settling it clears it). An index holding `owner`, which every claim and settle writes, cost a third of the

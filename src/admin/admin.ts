@@ -19,7 +19,7 @@ import { UsageError } from '../errors.ts';
 import type { ServerClock } from '../queue/clock.ts';
 import { listWorkers } from '../db/sql/listWorkers.ts';
 import { WORKER_LIVE_MS } from '../worker/wake.ts';
-import { deleteHistory, readHistory } from '../db/sql/readHistory.ts';
+import { readHistory } from '../db/sql/readHistory.ts';
 import { cancelItem, type CancelResult } from '../jobs/cancel.ts';
 import { Declarations, parseHandlerRecords, type JobType } from '../jobs/declarations.ts';
 import { countFinishedByInterval } from '../db/sql/countFinishedByInterval.ts';
@@ -219,10 +219,7 @@ export class Admin {
         );
       }
       // Deleted only if still in the status just read: an item claimed meanwhile is read again and refused.
-      if (await deleteItem(this.knex, id, item.status)) {
-        await deleteHistory(this.knex, id);
-        return item;
-      }
+      if (await deleteItem(this.knex, id, item.status)) return item;
     }
     throw new UsageError(`item ${id} changed status ${DELETE_ATTEMPTS} times while being deleted; try again`);
   }

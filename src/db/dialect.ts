@@ -57,6 +57,11 @@ export interface Dialect {
    */
   readonly skipHeldKeys: string | null;
   /**
+   * Whether an INSERT of `db`'s server can end in `RETURNING` (SQLite 3.35+, MariaDB 10.5+; not MySQL 8): how a
+   * bulk insert learns the ids of the rows it wrote. Known once `checkServer` has run.
+   */
+  insertsReturn(db: Knex | Knex.Transaction): boolean;
+  /**
    * One attempt at a claim (see `claimItems`): picks the runnable items and stamps them with `stamp` (an UPDATE
    * without its WHERE) atomically, returning their `CLAIM_COLUMNS` in claim order (`claimItems` completes them with the stamp).
    */

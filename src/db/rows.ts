@@ -8,6 +8,8 @@ import { MAX_RUN_AT_MS } from '../queue/validate.ts';
 export const ITEMS = 'signalq_items';
 export const WORKERS = 'signalq_workers';
 export const HISTORY = 'signalq_history';
+/** Who asked for an item and in which scope, for the items that have either (see migrations/20261125000000_item_access.ts). */
+export const ITEM_ACCESS = 'signalq_item_access';
 
 /** The columns of `signalq_items` that an `Item` is made from. */
 export const ITEM_COLUMNS = [

@@ -87,9 +87,6 @@ function checkJsonSafe(v: unknown, path: string, seen: Set<object>, where: strin
  * Checks an enqueue's options, naming the one at fault. `now` (epoch ms, the queue's clock) is what `delayMs` counts
  * from: a delay that would put the run time past `MAX_RUN_AT_MS` is refused, since no Date could show it.
  */
-/** The enqueue options that say who asked and for which scope (checked alike). */
-const WHO_FIELDS = ['invoker', 'scope'] as const;
-
 export function validateEnqueueOptions(o: Omit<EnqueueOptions, 'trx'>, where = 'enqueue', now: number = Date.now()): void {
   if (o.key != null && (typeof o.key !== 'string' || o.key.length < 1 || o.key.length > 255)) {
     throw new UsageError(`${where}: key ${JSON.stringify(o.key)} is invalid; use a string of 1-255 characters`);
@@ -110,10 +107,13 @@ export function validateEnqueueOptions(o: Omit<EnqueueOptions, 'trx'>, where = '
   if (o.maxTrials != null && (!Number.isInteger(o.maxTrials) || o.maxTrials < 1 || o.maxTrials > 1000)) {
     throw new UsageError(`${where}: maxTrials ${o.maxTrials} is invalid; use a whole number from 1 to 1000`);
   }
-  for (const field of WHO_FIELDS) {
-    const v = o[field];
-    if (v != null && (typeof v !== 'string' || v.length < 1 || v.length > 191)) {
-      throw new UsageError(`${where}: ${field} ${JSON.stringify(v)} is invalid; use a string of 1-191 characters`);
-    }
+  if (o.invoker != null) checkWho('invoker', o.invoker, where);
+  if (o.scope != null) checkWho('scope', o.scope, where);
+}
+
+/** Checks an enqueue's `invoker` or `scope` (who asked, for which scope): a string of 1-191 characters. */
+function checkWho(field: 'invoker' | 'scope', v: unknown, where: string): void {
+  if (typeof v !== 'string' || v.length < 1 || v.length > 191) {
+    throw new UsageError(`${where}: ${field} ${JSON.stringify(v)} is invalid; use a string of 1-191 characters`);
   }
 }

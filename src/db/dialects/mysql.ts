@@ -28,6 +28,9 @@ export function checkServerVersion(version: string): string | null {
   return ok ? null : `the server is ${isMaria ? 'MariaDB' : 'MySQL'} ${version}; signalq needs MySQL 8.0.1+ or MariaDB 10.6+ (for SKIP LOCKED)`;
 }
 
+/** Per knex configuration (shared by its transactions): whether its server has INSERT ... RETURNING. */
+const returningServers = new WeakMap<object, boolean>();
+
 export const mysql: Dialect = {
   name: 'mysql',
 
@@ -60,6 +63,12 @@ export const mysql: Dialect = {
     const [rows] = await knex.raw('SELECT VERSION() AS v');
     const problem = checkServerVersion(String(rows[0].v));
     if (problem) throw new DatabaseError(problem);
+    // Every MariaDB signalq takes (10.6+) has INSERT ... RETURNING; MySQL 8 has none.
+    returningServers.set(knex.client.config, /mariadb/i.test(String(rows[0].v)));
+  },
+
+  insertsReturn(db) {
+    return returningServers.get(db.client.config) ?? false;
   },
 
   describeConnectionError(target: MysqlTarget, reason, code) {

@@ -97,6 +97,11 @@ export const sqlite: Dialect = {
 
   run: runSqlitePrepared,
 
+  // better-sqlite3 12 bundles SQLite 3.4x: RETURNING since 3.35.
+  insertsReturn() {
+    return true;
+  },
+
   rowsOf<T>(result: unknown): T[] {
     return result as T[];
   },

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { dialectOf, type Dialect } from '../dialect.ts';
-import { ITEMS } from '../rows.ts';
+import { ITEMS, ITEM_ACCESS } from '../rows.ts';
 
 /** A row to insert (already validated and serialized). */
 export interface NewItemRow {
@@ -53,21 +53,39 @@ const ROW_PLACEHOLDERS = "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '{}')";
 const INSERT_COLUMNS_WITH_INVOKER = 'type, payload, priority, run_at, max_trials, dedupe_key, active_key, created_at, invoker, scope, status, trials, results';
 const ROW_PLACEHOLDERS_WITH_INVOKER = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, '{}')";
 
+/** Whether a row names who asked for it or a scope: such a row also gets its row in `signalq_item_access`. */
+function isInvoked(r: NewItemRow): boolean {
+  return r.invoker != null || r.scope != null;
+}
+
 /**
  * One multi-row INSERT, written out rather than built with knex's query builder, which cost more than the
  * database did for bulk enqueues. A keyed row skips a key an unfinished item holds where the dialect has a clause
  * for that (SQLite's `ON CONFLICT DO NOTHING`); elsewhere (MySQL) it is a plain INSERT that fails on such a key,
- * and the callers find the holders and leave them out.
+ * and the callers find the holders and leave them out. With `returning`, the statement returns the id, invoker
+ * and scope of each row it wrote.
  */
-function bulkInsertSql(dialect: Dialect, rows: NewItemRow[]): { sql: string; bindings: unknown[] } {
+function bulkInsertSql(dialect: Dialect, rows: NewItemRow[], invoked = rows.some(isInvoked), returning = false): { sql: string; bindings: unknown[] } {
   const keyed = rows.some((r) => r.dedupe_key != null);
-  const invoked = rows.some((r) => r.invoker != null || r.scope != null);
   const values = new Array(rows.length).fill(invoked ? ROW_PLACEHOLDERS_WITH_INVOKER : ROW_PLACEHOLDERS).join(', ');
   const bindings: unknown[] = [];
   if (invoked) for (const r of rows) bindings.push(r.type, r.payload, r.priority, r.run_at, r.max_trials, r.dedupe_key, r.dedupe_key, r.created_at, r.invoker ?? null, r.scope ?? null);
   else for (const r of rows) bindings.push(r.type, r.payload, r.priority, r.run_at, r.max_trials, r.dedupe_key, r.dedupe_key, r.created_at);
-  const tail = keyed && dialect.skipHeldKeys != null ? ` ${dialect.skipHeldKeys}` : '';
+  const tail = (keyed && dialect.skipHeldKeys != null ? ` ${dialect.skipHeldKeys}` : '') + (returning ? ' RETURNING id, invoker, scope' : '');
   return { sql: `INSERT INTO ${ITEMS} (${invoked ? INSERT_COLUMNS_WITH_INVOKER : INSERT_COLUMNS}) VALUES ${values}${tail}`, bindings };
+}
+
+/** Written items that name an invoker or a scope, as `signalq_item_access` rows. */
+interface AccessRow {
+  id: number;
+  invoker: string | null;
+  scope: string | null;
+}
+
+/** Indexes who asked for these written items and in which scope (in the caller's transaction). */
+async function recordAccess(trx: Knex | Knex.Transaction, rows: AccessRow[]): Promise<void> {
+  const access = rows.filter((r) => r.invoker != null || r.scope != null).map((r) => ({ item_id: Number(r.id), invoker: r.invoker ?? null, scope: r.scope ?? null }));
+  for (let i = 0; i < access.length; i += INSERT_CHUNK) await trx(ITEM_ACCESS).insert(access.slice(i, i + INSERT_CHUNK));
 }
 
 /** How many times a keyed insert looks again when the key keeps changing hands under it. */
@@ -79,12 +97,18 @@ const KEY_RACE_TRIES = 5;
  * MySQL a duplicate-key error undoes only its own statement, not the transaction).
  */
 export async function insertItem(db: Knex | Knex.Transaction, row: NewItemRow): Promise<{ id: number; created: boolean }> {
+  // With an invoker or scope, the item and its access row are written together or not at all.
+  if (isInvoked(row) && !(db as Knex.Transaction).isTransaction) return (db as Knex).transaction((trx) => insertItem(trx, row));
   const dialect = dialectOf(db);
   const { sql, bindings } = bulkInsertSql(dialect, [row]);
   for (let attempt = 0; attempt < KEY_RACE_TRIES; attempt++) {
     try {
       const res = await db.raw(sql, bindings as any[]);
-      if (dialect.changedRowsOf(res) === 1) return { id: dialect.insertedIdOf(res), created: true };
+      if (dialect.changedRowsOf(res) === 1) {
+        const id = dialect.insertedIdOf(res);
+        if (isInvoked(row)) await recordAccess(db, [{ id, invoker: row.invoker ?? null, scope: row.scope ?? null }]);
+        return { id, created: true };
+      }
     } catch (err) {
       if (row.dedupe_key == null || !dialect.isDuplicateKeyError(err)) throw err;
     }
@@ -121,10 +145,37 @@ export async function insertItems(db: Knex | Knex.Transaction, rows: NewItemRow[
   return (db as Knex).transaction(run);
 }
 
+/**
+ * One INSERT of the chunk. With rows that name an invoker or scope, their ids come back through `RETURNING` for
+ * their access rows; a server without it (MySQL 8) inserts those rows one at a time to learn their ids, in order,
+ * and all or nothing (a savepoint), as the single statement would.
+ */
 async function insertChunk(trx: Knex | Knex.Transaction, chunk: NewItemRow[]): Promise<number> {
   const dialect = dialectOf(trx);
-  const { sql, bindings } = bulkInsertSql(dialect, chunk);
-  return dialect.changedRowsOf(await trx.raw(sql, bindings as any[]));
+  if (!chunk.some(isInvoked)) {
+    const { sql, bindings } = bulkInsertSql(dialect, chunk, false);
+    return dialect.changedRowsOf(await trx.raw(sql, bindings as any[]));
+  }
+  if (dialect.insertsReturn(trx)) {
+    const { sql, bindings } = bulkInsertSql(dialect, chunk, true, true);
+    const written = dialect.rowsOf<AccessRow>(await trx.raw(sql, bindings as any[]));
+    await recordAccess(trx, written);
+    return written.length;
+  }
+  return trx.transaction(async (savepoint) => {
+    let written = 0;
+    for (let i = 0; i < chunk.length; ) {
+      let end = i + 1;
+      if (!isInvoked(chunk[i])) while (end < chunk.length && !isInvoked(chunk[end])) end++;
+      const { sql, bindings } = bulkInsertSql(dialect, chunk.slice(i, end));
+      const res = await savepoint.raw(sql, bindings as any[]);
+      const n = dialect.changedRowsOf(res);
+      if (isInvoked(chunk[i]) && n === 1) await recordAccess(savepoint, [{ id: dialect.insertedIdOf(res), invoker: chunk[i].invoker ?? null, scope: chunk[i].scope ?? null }]);
+      written += n;
+      i = end;
+    }
+    return written;
+  });
 }
 
 /**

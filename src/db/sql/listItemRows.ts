@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { ItemStatus } from '../../types.ts';
 import { dialectOf } from '../dialect.ts';
-import { ITEMS, ITEM_COLUMNS, type ItemRow } from '../rows.ts';
+import { ITEMS, ITEM_ACCESS, ITEM_COLUMNS, type ItemRow } from '../rows.ts';
 
 /** How far back (in ids) a listing of one type reads the primary key before asking the type index instead. */
 export const TYPE_WINDOW_IDS = 50_000;
@@ -18,7 +18,7 @@ export interface ListFilter {
   beforeId?: number;
   /** With `status`: the `finished_at` of the `beforeId` item (null for an unfinished one). */
   beforeFinishedAt?: number | null;
-  /** Only items enqueued by this invoker, and/or in this scope (read through their (invoker, id) and (scope, id) indexes). */
+  /** Only items enqueued by this invoker, and/or in this scope (read through `signalq_item_access`'s (invoker, item_id) and (scope, item_id) indexes). */
   invoker?: string;
   scope?: string;
   limit: number;
@@ -44,8 +44,12 @@ export function listItemsQuery(knex: Knex, f: ListFilter): Knex.QueryBuilder {
   const from = ordersByFinish(f) && !f.type ? knex.raw(dialectOf(knex).fromIndex(ITEMS, 'signalq_items_status')) : ITEMS;
   const q = knex.select(ITEM_COLUMNS as unknown as string[]).from(from as string);
   if (f.type) q.where('type', f.type);
-  if (f.invoker !== undefined) q.where('invoker', f.invoker);
-  if (f.scope !== undefined) q.where('scope', f.scope);
+  if (f.invoker !== undefined || f.scope !== undefined) {
+    const access = knex(ITEM_ACCESS).select('item_id');
+    if (f.invoker !== undefined) access.where('invoker', f.invoker);
+    if (f.scope !== undefined) access.where('scope', f.scope);
+    q.whereIn('id', access);
+  }
   if (!ordersByFinish(f)) {
     if (f.beforeId !== undefined) q.where('id', '<', f.beforeId);
     return q.orderBy('id', 'desc').limit(f.limit);

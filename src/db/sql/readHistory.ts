@@ -23,8 +23,3 @@ export async function countHistory(knex: Knex, itemId: number): Promise<number> 
   const row = await knex(HISTORY).where('item_id', itemId).count({ n: '*' }).first();
   return Number(row?.n ?? 0);
 }
-
-/** Deletes an item's history records (the item was deleted). */
-export async function deleteHistory(knex: Knex, itemId: number): Promise<number> {
-  return knex(HISTORY).where('item_id', itemId).delete();
-}
