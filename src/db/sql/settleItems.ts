@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { FINAL_STATUSES, type ItemStatus } from '../../types.ts';
 import { ITEMS } from '../rows.ts';
 import { distinctIds, fencedBy, runFenced } from './fence.ts';
+import { valueById } from './value-by-id.ts';
 
 /** One claimed item's outcome, to be written. */
 export interface Settlement {
@@ -37,14 +38,14 @@ async function settleDistinct(knex: Knex, settlements: Settlement[], now: number
   if (settlements.length === 0) return 0;
   const set: string[] = [];
   const bindings: unknown[] = [];
+  const ids = settlements.map((s) => s.id);
   const column = (name: string, value: (s: Settlement) => unknown) => {
     const values = settlements.map(value);
     if (values.every((v) => v === values[0])) {
       set.push(`${name} = ?`);
       bindings.push(values[0]);
     } else {
-      set.push(`${name} = CASE id ${settlements.map(() => 'WHEN ? THEN ?').join(' ')} END`);
-      settlements.forEach((s, i) => bindings.push(s.id, values[i]));
+      set.push(`${name} = ${valueById(ids, values, bindings)}`);
     }
   };
   const final = (s: Settlement) => FINAL_STATUSES.includes(s.status);
@@ -59,8 +60,7 @@ async function settleDistinct(knex: Knex, settlements: Settlement[], now: number
       set.push('started_at = COALESCE(started_at, ?)');
       bindings.push(starts[0]);
     } else {
-      set.push(`started_at = COALESCE(started_at, CASE id ${settlements.map(() => 'WHEN ? THEN ?').join(' ')} END)`);
-      settlements.forEach((s, i) => bindings.push(s.id, starts[i]));
+      set.push(`started_at = COALESCE(started_at, ${valueById(ids, starts, bindings)})`);
     }
   }
   // A finished item frees its dedupe key for a later enqueue.

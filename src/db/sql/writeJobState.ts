@@ -3,6 +3,7 @@
  * like every write to a claimed item, so a processor that lost its claim changes nothing.
  */
 import type { Knex } from 'knex';
+import { valueById } from './value-by-id.ts';
 import { ITEMS } from '../rows.ts';
 import { fencedBy, runFenced } from './fence.ts';
 
@@ -25,8 +26,8 @@ export async function writeJobState(knex: Knex, entries: JobStateEntry[]): Promi
   const startsOnly = entries.filter((e) => e.progress === undefined && e.summary === undefined && e.startedAt !== undefined);
   if (startsOnly.length > 0) {
     const bindings: unknown[] = [];
-    const cases = startsOnly.map((e) => (bindings.push(e.id, e.startedAt), 'WHEN ? THEN ?')).join(' ');
-    const sql = `UPDATE ${ITEMS} SET started_at = COALESCE(started_at, CASE id ${cases} END) WHERE ${fencedBy(startsOnly, bindings)}`;
+    const starts = valueById(startsOnly.map((e) => e.id), startsOnly.map((e) => e.startedAt), bindings);
+    const sql = `UPDATE ${ITEMS} SET started_at = COALESCE(started_at, ${starts}) WHERE ${fencedBy(startsOnly, bindings)}`;
     written += await runFenced(knex, sql, bindings);
   }
   for (const e of entries) {

@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import { ITEMS } from '../rows.ts';
 import { distinctIds, fencedBy, runFenced } from './fence.ts';
+import { valueById } from './value-by-id.ts';
 
 /**
  * Writes the results of items still in progress (a handler succeeded while others of the same item still run),
@@ -14,8 +15,8 @@ export async function writeResults(knex: Knex, entries: { id: number; token: str
   let written = 0;
   for (const group of distinctIds(entries)) {
     const bindings: unknown[] = [];
-    const cases = group.map((e) => (bindings.push(e.id, e.results), 'WHEN ? THEN ?')).join(' ');
-    const sql = `UPDATE ${ITEMS} SET results = CASE id ${cases} END WHERE ${fencedBy(group, bindings)}`;
+    const results = valueById(group.map((e) => e.id), group.map((e) => e.results), bindings);
+    const sql = `UPDATE ${ITEMS} SET results = ${results} WHERE ${fencedBy(group, bindings)}`;
     written += await runFenced(knex, sql, bindings);
   }
   return written;
