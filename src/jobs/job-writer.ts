@@ -45,6 +45,12 @@ export class JobStateWriter {
   private readonly counts = new Map<number, HistoryCount>();
   /** When each running item's handlers started, and whether that is written yet (one entry per running item). */
   private readonly startTimes = new Map<number, { at: number; token: string; written: boolean }>();
+  /**
+   * Items whose progress or summary a flush under way took and is writing, and how many flushes: their run may end
+   * meanwhile, and its outcome must wait for that write (settling first would clear the claim the write is fenced
+   * by, and the fence would drop the job's last progress).
+   */
+  private readonly writing = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -108,7 +114,7 @@ export class JobStateWriter {
   /** True when the item has reports not yet written (besides a start mark its outcome can carry). */
   hasPending(id: number): boolean {
     const e = this.states.get(id);
-    return (e !== undefined && (e.progress !== undefined || e.summary !== undefined)) || this.historyCounts.has(id);
+    return (e !== undefined && (e.progress !== undefined || e.summary !== undefined)) || this.historyCounts.has(id) || this.writing.has(id);
   }
 
   /**
@@ -176,6 +182,8 @@ export class JobStateWriter {
       }
       const history = this.history;
       this.history = [];
+      const reported = states.filter((x) => x.progress !== undefined || x.summary !== undefined).map((x) => x.id);
+      for (const id of reported) this.writing.set(id, (this.writing.get(id) ?? 0) + 1);
       try {
         if (states.length > 0) await writeJobState(this.knex, states);
       } catch (err) {
@@ -183,6 +191,12 @@ export class JobStateWriter {
         for (const s of states) if (!this.states.has(s.id) && (s.progress !== undefined || s.summary !== undefined)) this.states.set(s.id, s);
         this.putBackHistory(history);
         throw err;
+      } finally {
+        for (const id of reported) {
+          const n = this.writing.get(id)! - 1;
+          if (n > 0) this.writing.set(id, n);
+          else this.writing.delete(id);
+        }
       }
       try {
         await this.writeHistory(history);

@@ -27,7 +27,7 @@ describe.each(DIALECTS)('valueById on %s', (dialect) => {
       const values = ids.map((id, i) => (i % 7 === 3 ? null : `v${id % 50}`));
       const bindings: unknown[] = [];
       const expr = valueById(ids, values, bindings);
-      const rows: { id: number; v: string | null }[] = await knex.select('id', knex.raw(`${expr} AS v`, bindings)).from('ids');
+      const rows: { id: number; v: string | null }[] = await knex.select('id', knex.raw(`${expr} AS v`, bindings as any[])).from('ids');
       const want = new Map(ids.map((id, i) => [id, values[i]]));
       expect(rows.length).toBe(all.length);
       for (const r of rows) expect([n, Number(r.id), r.v]).toEqual([n, Number(r.id), want.get(Number(r.id)) ?? null]);
