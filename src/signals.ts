@@ -124,6 +124,11 @@ export class Signals {
     if (wrappers.length === 0) byListener!.delete(listener);
   }
 
+  /** How many listeners `type` has. */
+  listenerCount(type: EventName): number {
+    return this.bus.all.get(type)?.length ?? 0;
+  }
+
   emit<K extends EventName>(type: K, event: SignalqEvents[K]): void {
     this.bus.emit(type, event);
   }

@@ -100,6 +100,11 @@ export class Processor {
     this.stopping = true;
   }
 
+  /** Starts items again after `stop()` (a new `work()`). */
+  resume(): void {
+    this.stopping = false;
+  }
+
   get isStopping(): boolean {
     return this.stopping;
   }

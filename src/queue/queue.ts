@@ -235,11 +235,14 @@ export class Queue<T extends TypeMap = Record<string, unknown>> {
    * Works until `stop()`: batches in a loop, the next claimed while the last one's outcomes are written, polling
    * every `pollIntervalMs` when idle (an enqueue on this host wakes it at once). Survives database outages,
    * retrying with backoff. With `{ untilEmpty: true }` it stops instead once nothing is runnable and every outcome
-   * is written (the cron-run form, as fast as the long-running one).
+   * is written (the cron-run form, as fast as the long-running one). After `stop()`, once the previous `work()` has
+   * resolved, `work()` starts again.
    */
   work({ untilEmpty = false }: { untilEmpty?: boolean } = {}): Promise<WorkTotals> {
     if (this.loop) throw new UsageError('this queue is already working; call work() once');
+    if (this.closing) throw new UsageError('this queue is closed; create a new queue to work again');
     const p = this.getProcessor();
+    p.resume();
     const loop = (this.loop = new WorkLoop({
       knex: this.knex, signals: this.signals, processor: p, registry: this.registry, clock: this.clock,
       batchSize: this.options.batchSize, pollIntervalMs: this.options.pollIntervalMs, leaseMs: this.options.leaseMs, untilEmpty,

@@ -53,22 +53,30 @@ export class WorkLoop {
   private readonly inflight = new Set<Promise<BatchSummary | null>>();
   readonly totals: WorkTotals = { batches: 0, claimed: 0, ...emptyTally() };
 
-  constructor(private readonly d: WorkLoopDeps) {
-    d.signals.on('itemEnqueued', () => this.poke());
-    d.signals.on('itemsEnqueued', () => this.poke());
-  }
+  /** What an enqueue in this process does to the loop (kept to be removed when the loop ends). */
+  private readonly onEnqueued = () => this.poke();
+
+  constructor(private readonly d: WorkLoopDeps) {}
 
   /**
    * Runs until `processor.stop()`; then finishes running handlers, hands unstarted items back, writes all.
    * Meanwhile the worker is registered (host, PID, handlers) and woken by enqueues on the same host.
    */
   async run(): Promise<WorkTotals> {
-    const presence = new WorkerPresence(this.d.knex, this.d.signals, () => this.d.clock.now(), () => this.d.registry.handlers.map(recordOf));
-    await presence.start(() => this.hint());
+    // Listening only while running: a queue that works again (work() after work()) does not pile up listeners.
+    this.d.signals.on('itemEnqueued', this.onEnqueued);
+    this.d.signals.on('itemsEnqueued', this.onEnqueued);
     try {
-      return await this.loop();
+      const presence = new WorkerPresence(this.d.knex, this.d.signals, () => this.d.clock.now(), () => this.d.registry.handlers.map(recordOf));
+      await presence.start(() => this.hint());
+      try {
+        return await this.loop();
+      } finally {
+        await presence.stop();
+      }
     } finally {
-      await presence.stop();
+      this.d.signals.off('itemEnqueued', this.onEnqueued);
+      this.d.signals.off('itemsEnqueued', this.onEnqueued);
     }
   }
 

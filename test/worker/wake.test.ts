@@ -22,6 +22,23 @@ describe.each(DIALECTS)('waking workers on %s', (dialect) => {
     expect(await q.admin.workers()).toEqual([]);
   });
 
+  it('a queue that works again and again keeps one enqueue listener of its own, however many times', async () => {
+    const q = await freshQueue(dialect);
+    q.connect({ name: 'h', types: '*', handle() {} });
+    const before = [q.signals.listenerCount('itemEnqueued'), q.signals.listenerCount('itemsEnqueued')];
+    const counts = () => [q.signals.listenerCount('itemEnqueued'), q.signals.listenerCount('itemsEnqueued')];
+    for (let round = 0; round < 3; round++) {
+      const working = q.work();
+      // While it works, the loop listens to both (an enqueue in this process wakes it).
+      await expect.poll(counts, { timeout: 10_000 }).toEqual([before[0] + 1, before[1] + 1]);
+      await q.enqueue('t', { round });
+      await expect.poll(async () => (await q.admin.stats()).counts.done, { timeout: 10_000 }).toBe(round + 1);
+      q.stop();
+      await working;
+    }
+    expect([q.signals.listenerCount('itemEnqueued'), q.signals.listenerCount('itemsEnqueued')]).toEqual(before);
+  });
+
   it('an enqueue through another queue object wakes an idle worker long before its next poll', async () => {
     const worker = await freshQueue(dialect, { pollIntervalMs: 60_000 });
     const producer = await sameDatabase(worker);
