@@ -1,20 +1,35 @@
 /**
  * The webhook handler's address checks (the leading `_` keeps the loader from taking it for a handler module):
  * whether a host is in the allow-list, and, when a list is set, whether any address the name resolves to is
- * internal (loopback, private, link-local, unspecified) without the list naming it. The vetted addresses are
- * what the connection then uses, so a name that resolves differently between check and connect gets nowhere.
+ * internal (loopback, private, link-local, carrier-grade NAT, multicast, NAT64, …) without the list naming it.
+ * The vetted addresses are what the connection then uses, so a name that resolves differently between check and
+ * connect gets nowhere.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { PermanentError } from '../src/index.ts';
 
-/** Address ranges a webhook must not reach unless the allow-list says so, each with the word used in messages. */
-const INTERNAL_RANGES: ReadonlyArray<[kind: string, list: BlockList]> = [
-  ['loopback', blockList([['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']])],
-  ['private', blockList([['10.0.0.0', 8, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['fc00::', 7, 'ipv6']])],
-  ['link-local', blockList([['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']])],
-  ['unspecified', blockList([['0.0.0.0', 8, 'ipv4'], ['::', 128, 'ipv6']])],
-];
+/**
+ * The ranges (as ipaddr.js names them) a webhook must not reach unless the allow-list says so, each with the word
+ * used in messages: what an address inside the host's network or the provider's answers on, and the IPv6 forms
+ * that carry an IPv4 address onward (NAT64, 6to4, Teredo), which could lead to a private one. ipaddr.js keeps the
+ * IANA special-purpose registries; a hand-kept list had missed carrier-grade NAT, multicast and NAT64.
+ */
+const INTERNAL_RANGES: ReadonlyMap<string, string> = new Map([
+  ['loopback', 'loopback'],
+  ['private', 'private'],
+  ['uniqueLocal', 'private'],
+  ['linkLocal', 'link-local'],
+  ['unspecified', 'unspecified'],
+  ['carrierGradeNat', 'carrier-grade NAT (shared)'],
+  ['multicast', 'multicast'],
+  ['broadcast', 'broadcast'],
+  ['rfc6052', 'NAT64'],
+  ['rfc6145', 'NAT64'],
+  ['6to4', '6to4 (IPv4-carrying)'],
+  ['teredo', 'Teredo (IPv4-carrying)'],
+]);
 
 /**
  * Is `hostname` in the allow-list? An entry `*.example.com` matches every subdomain of example.com; an address
@@ -77,12 +92,11 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, what: string)
   });
 }
 
-/** "loopback", "private", "link-local" or "unspecified" for an address the allow-list must name, else null. */
+/** The kind of an address the allow-list must name ("loopback", "private", "NAT64", …), else null. */
 function internalKind(address: string): string | null {
   const a = normalizeAddress(address);
   if (!a) return null;
-  const type = isIP(a) === 4 ? 'ipv4' : 'ipv6';
-  return INTERNAL_RANGES.find(([, list]) => list.check(a, type))?.[0] ?? null;
+  return INTERNAL_RANGES.get(ipaddr.process(a).range()) ?? null;
 }
 
 /**
@@ -107,8 +121,3 @@ export function bareHost(hostname: string): string {
   return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
 }
 
-function blockList(ranges: Array<[network: string, prefix: number, type: 'ipv4' | 'ipv6']>): BlockList {
-  const list = new BlockList();
-  for (const [network, prefix, type] of ranges) list.addSubnet(network, prefix, type);
-  return list;
-}

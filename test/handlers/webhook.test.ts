@@ -422,6 +422,13 @@ describe('webhook allow-list and the addresses a name resolves to', () => {
     ['fe80::1', 'link-local'],
     ['0.0.0.0', 'unspecified'],
     ['::', 'unspecified'],
+    ['100.64.0.1', 'carrier-grade NAT (shared)'],
+    ['224.0.0.251', 'multicast'],
+    ['ff02::1', 'multicast'],
+    ['255.255.255.255', 'broadcast'],
+    ['64:ff9b::a00:1', 'NAT64'],
+    ['2002:a00:1::1', '6to4 (IPv4-carrying)'],
+    ['2001::a00:1', 'Teredo (IPv4-carrying)'],
   ])('refuses, for good, a wildcard-matched name that also resolves to %s (%s)', async (address, kind) => {
     const err = await errorOf(runOnce({ allowHosts: ['*.example.test'], resolve: resolver('192.0.2.10', address) }, { url: `http://hooks.example.test:${port()}/ok/x` }));
     expect(err).toBeInstanceOf(PermanentError);
