@@ -36,8 +36,8 @@
  * loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16, fe80::/10), unspecified (0/8,
  * ::), carrier-grade NAT (100.64/10), multicast, broadcast or IPv4-carrying IPv6 address (NAT64 64:ff9b::/96, 6to4,
  * Teredo), IPv4-mapped forms included (the ranges as ipaddr.js keeps them), is refused unless the list names that
- * address itself or names the host exactly. A wildcard entry vouches for public addresses only, since anyone who may create names under
- * it can point them anywhere. So `*.example.com` does not reach `intranet.example.com` at 10.1.2.3, while listing
+ * address itself or names the host exactly. A wildcard entry vouches for public addresses only, since anyone who
+ * may create names under it can point them anywhere. So `*.example.com` does not reach `intranet.example.com` at 10.1.2.3, while listing
  * `intranet.example.com` (or `10.1.2.3`) does; `localhost` is reached only when `localhost` or its addresses are
  * listed. The connection then goes to the checked address, not to a second lookup, so a name that changes its
  * answer between the check and the connect (DNS rebinding) cannot slip past.
