@@ -24,12 +24,11 @@ export const ITEM_COLUMNS_SQL = ITEM_COLUMNS.join(', ');
 /**
  * The columns a claim reads: those of `ITEM_COLUMNS` whose value the claimer does not already know. The claim itself
  * sets the status, owner, lease and try time and clears `started_at`; a claimable item has no `finished_at`; a
- * summary and a cancel request concern operators, not the handlers about to run (a cancel request reaches them
- * through the cancel watcher). `claimedRow` fills those in. Every column read costs on every claimed item.
+ * summary concerns operators, not the handlers about to run. `claimedRow` fills those in. Every column read costs
+ * on every claimed item. `cancel_requested` is read: an item whose run failed just as its cancel was requested is
+ * settled `need_retry` with the request still on it, and its next claim must end it without running it.
  */
-export const CLAIM_COLUMNS = ITEM_COLUMNS.filter(
-  (c) => !['status', 'owner', 'lease_until', 'last_try_at', 'finished_at', 'started_at', 'summary', 'cancel_requested'].includes(c),
-);
+export const CLAIM_COLUMNS = ITEM_COLUMNS.filter((c) => !['status', 'owner', 'lease_until', 'last_try_at', 'finished_at', 'started_at', 'summary'].includes(c));
 
 /** `CLAIM_COLUMNS` as the column list of a written-out SELECT or RETURNING. */
 export const CLAIM_COLUMNS_SQL = CLAIM_COLUMNS.join(', ');

@@ -153,7 +153,12 @@ export class Processor {
       this.leases.drop(token);
       this.signals.emit('batchEnd', { token, ...summary });
     });
-    for (const row of rows) this.runs.set(Number(row.id), new ItemRun(Number(row.id), token));
+    for (const row of rows) {
+      const run = new ItemRun(Number(row.id), token);
+      // A cancel requested while its last trial ended in a retry: it ends `canceled` without running again.
+      if (Number(row.cancel_requested ?? 0) === 1) run.cancel();
+      this.runs.set(run.id, run);
+    }
     this.cancels.start();
     this.signals.emit('batchStart', { token, claimed: rows.length });
     void this.dispatchAll(rows, batch);

@@ -186,4 +186,30 @@ describe.each(DIALECTS)('jobs on %s', (dialect) => {
     await other.admin.delete(running.id);
     expect(await other.admin.history(running.id)).toEqual([]);
   });
+
+  it('a run that fails on its own just as its cancel is requested is not run again: its next claim ends it canceled', async () => {
+    const q = await freshQueue(dialect, { backoffBaseMs: 10, backoffMaxMs: 10, pollIntervalMs: 20 });
+    let runs = 0;
+    q.connect({
+      name: 'flaky',
+      types: ['j'],
+      async handle(item) {
+        runs++;
+        // The request lands while the run is still going (before the worker's cancel watcher looks), and the run
+        // then fails by itself: its outcome is a retry, with the request still on the item.
+        expect((await q.cancel(item.id, 'ops')).outcome).toBe('requested');
+        throw new Error('failed by itself');
+      },
+    });
+    const { id } = await q.enqueue('j', {});
+    const working = q.work();
+    await expect.poll(async () => (await q.admin.get(id))!.status, { timeout: 10_000 }).toBe('canceled');
+    q.stop();
+    const totals = await working;
+    expect(runs).toBe(1);
+    expect(totals).toMatchObject({ retry: 1, canceled: 1 });
+    const item = (await q.admin.get(id))!;
+    expect(item).toMatchObject({ status: 'canceled', cancelRequested: false });
+    expect((await q.admin.history(id)).map((h) => h.status)).toEqual(['cancel-requested', 'canceled']);
+  });
 });
