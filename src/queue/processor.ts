@@ -22,6 +22,7 @@ import { SettleWriter, knexOutcomeStore } from './settle-writer.ts';
 import { JobStateWriter } from '../jobs/job-writer.ts';
 import { ItemRun } from '../jobs/item-run.ts';
 import { CancelWatcher } from '../jobs/cancel-watcher.ts';
+import { isCancelRequested } from '../db/sql/cancelItem.ts';
 import { jobReports, type JobHooks } from '../jobs/context.ts';
 
 /**
@@ -240,10 +241,27 @@ export class Processor {
       return true;
     }
     for (const o of outcomes) if (!o.ok) this.signals.emit('handlerFailed', { item, handler: o.name, error: o.error ?? 'failed' });
+    if (this.decision(item, outcomes).status === 'need_retry' && (await this.cancelRequestedMeanwhile(item.id, token))) {
+      // Its cancel was requested after the watcher last looked, and the trial failed on its own: no retry.
+      await this.decideCanceled(item, [...outcomes, { name: SIGNALQ_VERDICT, ok: false, canceled: true, error: 'canceled at an operator\'s request; its trial had failed' }], token);
+      return true;
+    }
     // What the job reported goes before its outcome: progress and history of a finished item are complete.
     if (this.jobs.hasPending(item.id)) await this.jobs.flushNow();
     this.decide(item, outcomes, token);
     return true;
+  }
+
+  /**
+   * Whether a cancel of this claimed item was requested since the cancel watcher last looked (read only for a trial
+   * that would be retried). A failed read says no: the item's next claim still sees the request and ends it.
+   */
+  private async cancelRequestedMeanwhile(id: number, token: string): Promise<boolean> {
+    try {
+      return await isCancelRequested(this.knex, id, token);
+    } catch {
+      return false;
+    }
   }
 
   /** Settles a canceled item, with a history record saying so. */

@@ -32,3 +32,9 @@ export async function cancelRequestsFor(knex: Knex, owner: string): Promise<{ id
     .whereNotNull('lease_until').whereRaw('cancel_requested = 1').andWhere({ owner }).andWhere('status', 'in_progress');
   return rows.map((r: { id: number | string; claim_token: string }) => ({ id: Number(r.id), token: r.claim_token }));
 }
+
+/** Whether a cancel of item `id`, held under claim `token`, has been requested. */
+export async function isCancelRequested(knex: Knex, id: number, token: string): Promise<boolean> {
+  const row = await knex(ITEMS).select('cancel_requested').where({ id, claim_token: token }).first();
+  return Number(row?.cancel_requested ?? 0) === 1;
+}
