@@ -2,7 +2,8 @@
  * `signalq run TYPE --param name=value ...` through the real command on SQLite and MariaDB: the job runs in that
  * process and is recorded like a queued one (claimed, started, progress, history, summary, result); a bad
  * parameter is refused in one line naming every field, exit 2, nothing written; a failing job exits 1; Ctrl-C
- * cancels it (status canceled, exit 130); progress lines go to stderr when it is not a terminal.
+ * cancels it (status canceled, exit 130); progress lines go to stderr when it is not a terminal, and a bar is drawn
+ * when it is.
  */
 import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.ts';
@@ -98,6 +99,33 @@ describe.each(DIALECTS)('signalq run on %s', (dialect) => {
       clearTimeout(guard);
     }
     expect(out).toMatch(/error    ignore: item \d+ was canceled; it ignored its signal and its process was killed after 300 ms/);
+    expect((await q.admin.list({}))[0]).toMatchObject({ status: 'canceled' });
+  });
+
+  it('on a terminal draws a progress bar from the recorded progress (util-linux script gives it a pseudo-terminal)', async () => {
+    const { q, db } = await fresh(dialect);
+    const quote = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+    const command = [process.execPath, BIN, 'run', 'wait', '--handlers', JOBS, '--db', db].map(quote).join(' ');
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', COLUMNS: '120' };
+    delete env.NODE_OPTIONS;
+    delete env.SIGNALQ_DB;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (t: string) => (out += t));
+    child.stderr!.resume();
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    const guard = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    try {
+      // The job reports 1 of 2 and waits: the bar shows it, drawn with cli-progress's shades.
+      await waitFor('the bar at 50%', () => /[█░]+ 50% \| 1\/2 \| waiting for a cancel/.test(out), 30_000);
+      const [item] = await q.admin.list({});
+      expect((await q.cancel(item.id, 'test')).outcome).toBe('requested');
+      await exited;
+    } finally {
+      clearTimeout(guard);
+      child.stdin!.end();
+    }
+    expect(out).toMatch(/item \d+ \(wait\) canceled after/);
     expect((await q.admin.list({}))[0]).toMatchObject({ status: 'canceled' });
   });
 });
