@@ -61,10 +61,10 @@ function isInvoked(r: NewItemRow): boolean {
 /**
  * One multi-row INSERT, written out rather than built with knex's query builder, which cost more than the
  * database did for bulk enqueues, and run through the dialect (on SQLite a prepared statement kept per text: a
- * 500-row INSERT costs more to prepare than to run, and knex's raw path rewrote every binding). A keyed row skips a key an unfinished item holds where the dialect has a clause
- * for that (SQLite's `ON CONFLICT DO NOTHING`); elsewhere (MySQL) it is a plain INSERT that fails on such a key,
- * and the callers find the holders and leave them out. With `returning`, the statement returns the id, invoker
- * and scope of each row it wrote.
+ * 500-row INSERT costs more to prepare than to run, and knex's raw path rewrote every binding). A keyed row skips
+ * a key an unfinished item holds where the dialect has a clause for that (SQLite's `ON CONFLICT DO NOTHING`);
+ * elsewhere (MySQL) it is a plain INSERT that fails on such a key, and the callers find the holders and leave them
+ * out. With `returning`, the statement returns the id, invoker and scope of each row it wrote.
  */
 function bulkInsertSql(dialect: Dialect, rows: NewItemRow[], invoked = rows.some(isInvoked), returning = false): { sql: string; bindings: unknown[] } {
   const keyed = rows.some((r) => r.dedupe_key != null);
