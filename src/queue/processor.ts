@@ -10,7 +10,7 @@ import { claimItems } from '../db/sql/claimItems.ts';
 import { claimItemById } from '../db/sql/claimItemById.ts';
 import { itemFromRow, type ItemRow } from '../db/rows.ts';
 import type { ResolvedOptions } from '../config.ts';
-import type { ProcessItemSignal, Signals } from '../signals.ts';
+import type { Signals } from '../signals.ts';
 import type { HandlerOutcome, Item } from '../types.ts';
 import { messageOf } from '../errors.ts';
 import { Batch } from './batch.ts';
@@ -23,33 +23,7 @@ import { JobStateWriter } from '../jobs/job-writer.ts';
 import { ItemRun } from '../jobs/item-run.ts';
 import { CancelWatcher } from '../jobs/cancel-watcher.ts';
 import { isCancelRequested } from '../db/sql/cancelItem.ts';
-import { jobReports, type JobHooks } from '../jobs/context.ts';
-
-/**
- * The `processItem` signal of one item: collects the runs its handlers hand over and gives each its job hooks. A
- * class, so an item costs one object rather than two closures (this is on every item's path).
- */
-class ItemSignal implements ProcessItemSignal {
-  readonly results: Item['results'];
-  readonly runs: Promise<HandlerOutcome>[] = [];
-
-  constructor(
-    readonly item: Item,
-    private readonly token: string,
-    private readonly itemRun: ItemRun,
-    private readonly writer: JobStateWriter,
-  ) {
-    this.results = item.results;
-  }
-
-  run(_handler: string, outcome: Promise<HandlerOutcome>): void {
-    this.runs.push(outcome);
-  }
-
-  job(handler: string): JobHooks {
-    return { reports: jobReports(this.writer, this.item.id, this.token, handler), run: this.itemRun };
-  }
-}
+import { ItemSignal } from './item-signal.ts';
 
 export class Processor {
   readonly writer: SettleWriter;
