@@ -28,6 +28,19 @@ async function accessRows(q: Queue) {
 /** Who asked, for row i of the mixed batches below: every third row an invoker, every fifth a scope. */
 const who = (i: number) => ({ invoker: i % 3 === 0 ? `user-${i % 2}` : undefined, scope: i % 5 === 0 ? 'acme' : undefined });
 
+describe('invoker and scope index on a latin1 MariaDB database', () => {
+  it('keeps and finds any text exactly: accents, another script, emoji, and case', async () => {
+    const q = await open(await freshDatabase('mysql', { charset: 'latin1' }));
+    const names = ['Zoë', 'zoë', 'ユーザー', 'ops 🚀'];
+    await q.enqueueMany(names.map((invoker) => q.item('t', {}, { invoker, scope: `${invoker}-scope` })));
+    for (const invoker of names) {
+      const found = await q.admin.list({ invoker });
+      expect(found.map((i) => [i.invoker, i.scope])).toEqual([[invoker, `${invoker}-scope`]]);
+      expect((await q.admin.list({ scope: `${invoker}-scope` })).map((i) => i.invoker)).toEqual([invoker]);
+    }
+  });
+});
+
 describe.each(DIALECTS)('invoker and scope index on %s', (dialect) => {
   for (const returning of [true, false]) {
     it(`bulk enqueue ${returning ? 'with RETURNING' : 'one row at a time (a server without RETURNING)'} indexes exactly the rows with an invoker or scope`, async () => {
