@@ -107,6 +107,7 @@ export const CLIENT_SCRIPT = String.raw`'use strict';
     body.replaceChildren.apply(body, rows);
     var empty = byId('types-empty');
     if (empty && rows.length) empty.remove();
+    else if (empty) empty.textContent = 'No items yet.';
     var iv = o.throughput.intervals;
     var max = 1;
     iv.forEach(function (i) { max = Math.max(max, i.done, i.error); });

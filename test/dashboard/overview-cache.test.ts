@@ -1,11 +1,12 @@
 /**
  * The overview's cache, with a fake admin and clock: one count serves every request for its interval, a long count
  * is repeated less often, old numbers are answered at once while one fresh count runs, and numbers past the stale
- * limit are never served.
+ * limit are never served; the overview page goes out with placeholders rather than wait for a long count.
  */
 import { describe, expect, it } from 'vitest';
 import { OverviewCache, recountAfterMs } from '../../src/dashboard/overview-cache.ts';
 import type { Admin } from '../../src/admin/admin.ts';
+import { overviewPage } from '../../src/dashboard/pages/overview.ts';
 
 function fakeAdmin(clock: { now: number }, readMs: () => number) {
   let reads = 0;
@@ -78,5 +79,38 @@ describe('overview cache', () => {
     await uncached.get();
     await uncached.get();
     expect(f.reads()).toBe(4);
+  });
+
+  it('lets the page go out with placeholders when a count takes longer than a moment, and serves it once done', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reads = 0;
+    const admin = {
+      async stats() {
+        reads++;
+        await gate;
+        return { total: 7, counts: {}, types: [], oldestDueAt: null } as any;
+      },
+      async throughput() {
+        return {} as any;
+      },
+    } as unknown as Admin;
+    const cache = new OverviewCache(admin, 2_000, 60_000);
+    expect(await cache.getWithin(50)).toBeNull();
+    const waiting = cache.get(); // what /api/overview does: waits for the same count
+    release();
+    expect((await waiting).stats.total).toBe(7);
+    expect((await cache.getWithin(50))!.stats.total).toBe(7);
+    expect(reads).toBe(1);
+  });
+
+  it('renders the overview with placeholders while counting, with every element its script fills in', () => {
+    const page = String(overviewPage(null));
+    expect(page).toContain('counting now…');
+    for (const id of ['counted-age', 'read-ms', 'count-total', 'oldest-due', 'types-body', 'types-empty', 'chart-done', 'chart-error', 'chart-max', 'rate-done', 'rate-error']) {
+      expect(page).toContain(`id="${id}"`);
+    }
+    expect(page).toMatch(/data-count="pending">…</);
+    expect(page).toContain('over the last 10 min');
   });
 });

@@ -6,7 +6,7 @@
 import { html } from 'hono/html';
 import { ITEM_STATUSES } from '../../types.ts';
 import type { Overview } from '../overview-cache.ts';
-import type { Throughput } from '../../admin/throughput.ts';
+import { THROUGHPUT_BUCKET_MS, THROUGHPUT_WINDOW_MS, fillIntervals, throughputWindow, type Throughput } from '../../admin/throughput.ts';
 import { relative, statusBadge, when, type Html } from './layout.ts';
 
 /** Chart size in SVG units. */
@@ -39,7 +39,12 @@ export function throughputChart(t: Throughput): Html {
 </figure>`;
 }
 
-export function overviewPage(o: Overview): Html {
+/** How long the overview page waits for a count under way before it is served with placeholders (ms). */
+export const OVERVIEW_WAIT_MS = 300;
+
+/** The overview; with null (a count still under way), the same page with placeholders its script fills in. */
+export function overviewPage(o: Overview | null): Html {
+  if (!o) return overviewPlaceholder();
   const s = o.stats;
   return html`<h1>Overview</h1>
 <div data-poll="overview">
@@ -62,6 +67,32 @@ ${throughputChart(o.throughput)}
 ${ITEM_STATUSES.map((st) => html`<td>${t.counts[st] ?? 0}</td>`)}
 <td>${t.noHandler ? html`<span class="warn">no live worker takes this type</span>` : t.handlers.join(', ')}</td></tr>`)}</tbody></table>
 ${s.types.length === 0 ? html`<p class="muted" id="types-empty">No items yet.</p>` : ''}
+</section>
+</div>`;
+}
+
+/** The overview's elements with "…" for every number, while the first count runs (see `OverviewCache.getWithin`). */
+function overviewPlaceholder(): Html {
+  const { since, count } = throughputWindow(Date.now(), THROUGHPUT_WINDOW_MS, THROUGHPUT_BUCKET_MS);
+  const none = fillIntervals([], since, count, THROUGHPUT_BUCKET_MS);
+  return html`<h1>Overview</h1>
+<div data-poll="overview">
+<p class="muted">Counted <span id="counted-age">counting now…</span> (the count took <span id="read-ms">…</span> ms; a long one is repeated less often); refreshes on its own.</p>
+<section>
+<h2>Items by status</h2>
+<table class="counts"><thead><tr>${ITEM_STATUSES.map((st) => html`<th>${statusBadge(st)}</th>`)}<th>total</th></tr></thead>
+<tbody><tr>${ITEM_STATUSES.map((st) => html`<td><a href="/items?status=${st}" data-count="${st}">…</a></td>`)}<td id="count-total">…</td></tr></tbody></table>
+<p>Oldest runnable item due: <span id="oldest-due">…</span></p>
+</section>
+<section>
+<h2>Finished items</h2>
+${throughputChart(none)}
+</section>
+<section>
+<h2>Items by type</h2>
+<table class="types"><thead><tr><th>type</th>${ITEM_STATUSES.map((st) => html`<th>${st}</th>`)}<th>handlers of live workers</th></tr></thead>
+<tbody id="types-body"></tbody></table>
+<p class="muted" id="types-empty">Counting…</p>
 </section>
 </div>`;
 }

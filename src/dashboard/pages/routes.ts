@@ -12,7 +12,7 @@ import { jobsPage } from './jobs.ts';
 import { crontabPage } from './crontab.ts';
 import { crontabView, setCronActivated, setCrontabSwitch } from '../crontab.ts';
 import { page, type Frame, type Html } from './layout.ts';
-import { overviewPage } from './overview.ts';
+import { OVERVIEW_WAIT_MS, overviewPage } from './overview.ts';
 import { itemsPage } from './items.ts';
 import { itemPage } from './item.ts';
 import { workersPage } from './workers.ts';
@@ -48,7 +48,7 @@ async function act(c: C, run: () => Promise<{ message: string }>, next: (ok: boo
 export function pageRoutes(): Hono<DashboardEnv> {
   const pages = new Hono<DashboardEnv>();
 
-  pages.get('/', async (c) => render(c, frame(c, 'Overview', 'overview'), overviewPage(await c.get('deps').overview.get())));
+  pages.get('/', async (c) => render(c, frame(c, 'Overview', 'overview'), overviewPage(await c.get('deps').overview.getWithin(OVERVIEW_WAIT_MS))));
 
   pages.get('/items', async (c) => {
     const q = parseItemsQuery(c.req.query());
