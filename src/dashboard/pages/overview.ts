@@ -42,57 +42,37 @@ export function throughputChart(t: Throughput): Html {
 /** How long the overview page waits for a count under way before it is served with placeholders (ms). */
 export const OVERVIEW_WAIT_MS = 300;
 
-/** The overview; with null (a count still under way), the same page with placeholders its script fills in. */
+/** The overview; with null (a count still under way), the same page with "…" where its script fills in numbers. */
 export function overviewPage(o: Overview | null): Html {
-  if (!o) return overviewPlaceholder();
-  const s = o.stats;
+  const s = o?.stats;
+  const shown = (v: unknown) => (o ? v : '…');
+  let throughput = o?.throughput;
+  if (!throughput) {
+    const { since, count } = throughputWindow(Date.now(), THROUGHPUT_WINDOW_MS, THROUGHPUT_BUCKET_MS);
+    throughput = fillIntervals([], since, count, THROUGHPUT_BUCKET_MS);
+  }
+  const types = s?.types ?? [];
   return html`<h1>Overview</h1>
 <div data-poll="overview">
-<p class="muted">Counted <span id="counted-age">${relative(o.countedAt.getTime() - Date.now())}</span> (the count took <span id="read-ms">${o.readMs}</span> ms; a long one is repeated less often); refreshes on its own.</p>
+<p class="muted">Counted <span id="counted-age">${o ? relative(o.countedAt.getTime() - Date.now()) : 'counting now…'}</span> (the count took <span id="read-ms">${shown(o?.readMs)}</span> ms; a long one is repeated less often); refreshes on its own.</p>
 <section>
 <h2>Items by status</h2>
 <table class="counts"><thead><tr>${ITEM_STATUSES.map((st) => html`<th>${statusBadge(st)}</th>`)}<th>total</th></tr></thead>
-<tbody><tr>${ITEM_STATUSES.map((st) => html`<td><a href="/items?status=${st}" data-count="${st}">${s.counts[st]}</a></td>`)}<td id="count-total">${s.total}</td></tr></tbody></table>
-<p>Oldest runnable item due: <span id="oldest-due">${s.oldestDueAt ? when(s.oldestDueAt) : 'nothing waiting'}</span></p>
+<tbody><tr>${ITEM_STATUSES.map((st) => html`<td><a href="/items?status=${st}" data-count="${st}">${shown(s?.counts[st])}</a></td>`)}<td id="count-total">${shown(s?.total)}</td></tr></tbody></table>
+<p>Oldest runnable item due: <span id="oldest-due">${!s ? '…' : s.oldestDueAt ? when(s.oldestDueAt) : 'nothing waiting'}</span></p>
 </section>
 <section>
 <h2>Finished items</h2>
-${throughputChart(o.throughput)}
+${throughputChart(throughput)}
 </section>
 <section>
 <h2>Items by type</h2>
 <table class="types"><thead><tr><th>type</th>${ITEM_STATUSES.map((st) => html`<th>${st}</th>`)}<th>handlers of live workers</th></tr></thead>
-<tbody id="types-body">${s.types.map((t) => html`<tr${t.noHandler ? html` class="flagged"` : ''}>
+<tbody id="types-body">${types.map((t) => html`<tr${t.noHandler ? html` class="flagged"` : ''}>
 <td><a href="/items?type=${encodeURIComponent(t.type)}">${t.type}</a></td>
 ${ITEM_STATUSES.map((st) => html`<td>${t.counts[st] ?? 0}</td>`)}
 <td>${t.noHandler ? html`<span class="warn">no live worker takes this type</span>` : t.handlers.join(', ')}</td></tr>`)}</tbody></table>
-${s.types.length === 0 ? html`<p class="muted" id="types-empty">No items yet.</p>` : ''}
-</section>
-</div>`;
-}
-
-/** The overview's elements with "…" for every number, while the first count runs (see `OverviewCache.getWithin`). */
-function overviewPlaceholder(): Html {
-  const { since, count } = throughputWindow(Date.now(), THROUGHPUT_WINDOW_MS, THROUGHPUT_BUCKET_MS);
-  const none = fillIntervals([], since, count, THROUGHPUT_BUCKET_MS);
-  return html`<h1>Overview</h1>
-<div data-poll="overview">
-<p class="muted">Counted <span id="counted-age">counting now…</span> (the count took <span id="read-ms">…</span> ms; a long one is repeated less often); refreshes on its own.</p>
-<section>
-<h2>Items by status</h2>
-<table class="counts"><thead><tr>${ITEM_STATUSES.map((st) => html`<th>${statusBadge(st)}</th>`)}<th>total</th></tr></thead>
-<tbody><tr>${ITEM_STATUSES.map((st) => html`<td><a href="/items?status=${st}" data-count="${st}">…</a></td>`)}<td id="count-total">…</td></tr></tbody></table>
-<p>Oldest runnable item due: <span id="oldest-due">…</span></p>
-</section>
-<section>
-<h2>Finished items</h2>
-${throughputChart(none)}
-</section>
-<section>
-<h2>Items by type</h2>
-<table class="types"><thead><tr><th>type</th>${ITEM_STATUSES.map((st) => html`<th>${st}</th>`)}<th>handlers of live workers</th></tr></thead>
-<tbody id="types-body"></tbody></table>
-<p class="muted" id="types-empty">Counting…</p>
+${types.length === 0 ? html`<p class="muted" id="types-empty">${o ? 'No items yet.' : 'Counting…'}</p>` : ''}
 </section>
 </div>`;
 }
