@@ -7,10 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import knexFactory from 'knex';
 import { DIALECTS, freshDatabase } from '../helpers/databases.ts';
-import { freshQueue } from '../helpers/queue.ts';
+import { databaseUrl, freshQueue } from '../helpers/queue.ts';
 import { fixtureHandlers, hasStackTrace, linesOf, runCli, startCli, waitFor } from '../processes/cli-helpers.ts';
 
-const dbOf = (q: { target: { dialect: string; url?: string; filename?: string } }) => (q.target.dialect === 'mysql' ? q.target.url! : `sqlite:${q.target.filename}`);
 const urlIn = (text: string) => /dashboard at (http:\/\/\S+)/.exec(text)?.[1];
 
 describe.each(DIALECTS)('signalq dashboard on %s', (dialect) => {
@@ -40,7 +39,7 @@ describe.each(DIALECTS)('signalq dashboard on %s', (dialect) => {
     const q = await freshQueue(dialect);
     await q.enqueue('audit', { n: 1 });
     const token = 'cli-token-0123456789abcdef';
-    const p = startCli(['dashboard', '--db', dbOf(q), '--host', '0.0.0.0', '--port', '0'], { env: { SIGNALQ_DASHBOARD_TOKEN: token } });
+    const p = startCli(['dashboard', '--db', databaseUrl(q), '--host', '0.0.0.0', '--port', '0'], { env: { SIGNALQ_DASHBOARD_TOKEN: token } });
     const url = await waitFor('the dashboard URL', () => urlIn(p.stderr()));
     expect(p.stderr()).toContain('(token required)');
     const port = new URL(url).port;
@@ -53,7 +52,7 @@ describe.each(DIALECTS)('signalq dashboard on %s', (dialect) => {
 
   it('work --dashboard serves it beside the worker, which the workers page lists', async () => {
     const q = await freshQueue(dialect);
-    const p = startCli(['work', '--db', dbOf(q), '--handlers', fixtureHandlers('handlers-basic'), '--dashboard', '0']);
+    const p = startCli(['work', '--db', databaseUrl(q), '--handlers', fixtureHandlers('handlers-basic'), '--dashboard', '0']);
     const url = await waitFor('the dashboard URL', () => urlIn(p.stderr()));
     const workers = await waitFor('the worker row', async () => {
       const body = (await (await fetch(`${url}api/workers`)).json()) as any;
@@ -69,7 +68,7 @@ describe.each(DIALECTS)('signalq dashboard on %s', (dialect) => {
     await q.crontab.add({ name: 'tick', expression: '0 3 * * *', type: 'count', payload: { n: 1 } });
     const token = 'cli-token-0123456789abcdef';
     const auth = { authorization: `Bearer ${token}` };
-    const p = startCli(['work', '--db', dbOf(q), '--handlers', fixtureHandlers('handlers-job-count'), '--dashboard', '0'], { env: { SIGNALQ_DASHBOARD_TOKEN: token } });
+    const p = startCli(['work', '--db', databaseUrl(q), '--handlers', fixtureHandlers('handlers-job-count'), '--dashboard', '0'], { env: { SIGNALQ_DASHBOARD_TOKEN: token } });
     const url = await waitFor('the dashboard URL', () => urlIn(p.stderr()));
     const post = (path: string, body?: unknown) =>
       fetch(url + path, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

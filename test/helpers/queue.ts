@@ -35,10 +35,23 @@ export async function freshQueue<T extends Record<string, unknown> = Record<stri
   return q;
 }
 
+/** The URL of `q`'s database, for a command or another queue to open. */
+export function databaseUrl(q: Queue<any>): string {
+  return q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}`;
+}
+
+/**
+ * A migrated queue with the queue's own defaults on a fresh database, and that database's URL: for tests that run
+ * `signalq` commands on it and set up or inspect through the queue.
+ */
+export async function freshCommandDatabase(dialect: Dialect): Promise<{ db: string; q: Queue }> {
+  const q = await freshQueue(dialect, { backoffBaseMs: undefined });
+  return { db: databaseUrl(q), q };
+}
+
 /** Another queue on the same database as `q` (a second processor). */
 export async function sameDatabase<T extends Record<string, unknown>>(q: Queue<any>, options: QueueOptions = {}): Promise<Queue<T>> {
-  const db = q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}`;
-  const other = await createQueue<T>({ backoffBaseMs: 0, ...options, db });
+  const other = await createQueue<T>({ backoffBaseMs: 0, ...options, db: databaseUrl(q) });
   open.push(other);
   return other;
 }

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Queue } from '../../src/queue/queue.ts';
 import type { Dialect } from '../helpers/databases.ts';
-import { freshQueue } from '../helpers/queue.ts';
+import { databaseUrl, freshQueue } from '../helpers/queue.ts';
 
 /** The repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -112,6 +112,6 @@ export async function databaseWithEffects(dialect: Dialect, opts: { phase?: bool
     t.string('handler', 20).notNullable();
     if (opts.phase) t.string('phase', 10).notNullable();
   });
-  const db = q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}`;
+  const db = databaseUrl(q);
   return { db, q };
 }

@@ -7,33 +7,25 @@ import { existsSync, mkdtempSync, readFileSync, unlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createQueue, type Queue } from '../../src/queue/queue.ts';
-import { DIALECTS, MYSQL_URL, dropCreatedDatabases, freshDatabase, type Dialect } from '../helpers/databases.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Queue } from '../../src/queue/queue.ts';
+import { DIALECTS, MYSQL_URL } from '../helpers/databases.ts';
+import { freshCommandDatabase } from '../helpers/queue.ts';
 import { fixtureHandlers, hasStackTrace, linesOf, runCli, startCli, waitFor, type CliResult, type RunningCli } from './cli-helpers.ts';
 
 const BASIC = fixtureHandlers('handlers-basic');
 const SLOW = fixtureHandlers('handlers-slow');
 const STATUSES = ['pending', 'in_progress', 'need_retry', 'done', 'error', 'canceled'];
 
-const open: Queue[] = [];
 const cleanups: (() => void)[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const c of cleanups.splice(0)) c();
-  for (const q of open.splice(0)) await q.close().catch(() => {});
 });
-afterAll(dropCreatedDatabases);
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'signalq-cli-test-'));
 
 /** A migrated queue on a fresh database, for the test to set up and inspect what the command did. */
-async function fresh(dialect: Dialect): Promise<{ db: string; q: Queue }> {
-  const db = await freshDatabase(dialect);
-  const q = await createQueue({ db });
-  open.push(q);
-  await q.migrate();
-  return { db, q };
-}
+const fresh = freshCommandDatabase;
 
 const itemCount = async (q: Queue) => Number((await q.knex('signalq_items').count({ c: '*' }))[0].c);
 

@@ -5,24 +5,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createQueue, type Queue } from '../../src/queue/queue.ts';
-import { DIALECTS, dropCreatedDatabases, freshDatabase, type Dialect } from '../helpers/databases.ts';
+import { describe, expect, it } from 'vitest';
+import { DIALECTS } from '../helpers/databases.ts';
+import { freshCommandDatabase } from '../helpers/queue.ts';
 import { fixtureHandlers, hasStackTrace, linesOf, runCli, startCli, waitFor, type CliResult } from './cli-helpers.ts';
 
-const open: Queue[] = [];
-afterEach(async () => {
-  for (const q of open.splice(0)) await q.close().catch(() => {});
-});
-afterAll(dropCreatedDatabases);
-
-async function fresh(dialect: Dialect): Promise<{ db: string; q: Queue }> {
-  const db = await freshDatabase(dialect);
-  const q = await createQueue({ db });
-  open.push(q);
-  await q.migrate();
-  return { db, q };
-}
+const fresh = freshCommandDatabase;
 
 function expectRefusal(r: CliResult, pattern: RegExp): void {
   const what = `exit ${r.code}, stderr: ${r.stderr}`;

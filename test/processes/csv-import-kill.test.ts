@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import csvImport from '../../handlers/csv-import.ts';
 import { DIALECTS } from '../helpers/databases.ts';
-import { freshQueue } from '../helpers/queue.ts';
+import { databaseUrl, freshQueue } from '../helpers/queue.ts';
 import { contactsFile } from '../helpers/csv-file.ts';
 import { fixtureHandlers, startCli, waitFor, type RunningCli } from './cli-helpers.ts';
 
@@ -21,7 +21,7 @@ describe.each(DIALECTS)('csv import killed mid-run on %s', (dialect) => {
   it('is taken again after its lease, keeps its first history and imports each good row once', async () => {
     const q = await freshQueue(dialect);
     q.connect(csvImport); // for the enqueue's parameter check and defaults; this queue runs nothing
-    const db = q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}`;
+    const db = databaseUrl(q);
     const file = contactsFile(20_000);
     const { id } = await q.enqueue('csv.import', { file: file.path, batchSize: 25 });
     const work = ['work', '--lease', '2s', '--handlers', CSV, '--db', db];

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.ts';
-import { freshQueue } from '../helpers/queue.ts';
+import { databaseUrl, freshQueue } from '../helpers/queue.ts';
 import { fixtureHandlers, runCli, startCli, waitFor } from './cli-helpers.ts';
 
 const JOBS = fixtureHandlers('handlers-job-count');
@@ -17,7 +17,7 @@ const JOBS = fixtureHandlers('handlers-job-count');
 describe.each(DIALECTS)('jobs commands on %s', (dialect) => {
   it('types, a refused parameter, show with progress and history, list filters, cancel and delete', async () => {
     const q = await freshQueue(dialect);
-    const db = q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}`;
+    const db = databaseUrl(q);
     const cli = (...args: string[]) => runCli(['--db', db, ...args]);
 
     const types = await cli('types', '--handlers', JOBS);

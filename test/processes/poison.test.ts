@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.ts';
-import { freshQueue } from '../helpers/queue.ts';
+import { databaseUrl, freshQueue } from '../helpers/queue.ts';
 import { fixtureHandlers, runCli, startCli } from './cli-helpers.ts';
 
 describe.each(DIALECTS)('an item that kills its worker, on %s', (dialect) => {
   it('ends in error after its trials, reported by `signalq work` and as itemError, with the backoff between trials', async () => {
     const q = await freshQueue(dialect);
-    const db = q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}`;
+    const db = databaseUrl(q);
     const { id } = await q.enqueue('poison', { kill: true }, { maxTrials: 3 });
     const fine = await q.enqueue('poison', { kill: false });
     const args = ['--db', db, 'work', '--handlers', fixtureHandlers('handlers-poison'), '--lease', '1s', '--backoff', '1s'];

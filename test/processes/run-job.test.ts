@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.ts';
-import { freshQueue } from '../helpers/queue.ts';
+import { databaseUrl, freshQueue } from '../helpers/queue.ts';
 import { spawn } from 'node:child_process';
 import { BIN, fixtureHandlers, hasStackTrace, linesOf, runCli, startCli, waitFor } from './cli-helpers.ts';
 
@@ -16,8 +16,7 @@ const ISOLATED = fixtureHandlers('handlers-isolated');
 
 async function fresh(dialect: (typeof DIALECTS)[number]) {
   const q = await freshQueue(dialect);
-  const db = q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}`;
-  return { q, db };
+  return { q, db: databaseUrl(q) };
 }
 
 describe.each(DIALECTS)('signalq run on %s', (dialect) => {

@@ -10,7 +10,7 @@ import { createQueue, type Queue } from '../../src/queue/queue.ts';
 import type { QueueOptions } from '../../src/config.ts';
 import { UsageError } from '../../src/errors.ts';
 import { DIALECTS, freshDatabase, type Dialect } from '../helpers/databases.ts';
-import { closeAfterTest } from '../helpers/queue.ts';
+import { closeAfterTest, databaseUrl } from '../helpers/queue.ts';
 
 
 /** A queue on a new, empty database: no table yet. */
@@ -88,7 +88,7 @@ describe.each(DIALECTS)('first use on %s', (dialect) => {
     }
     expect(await hasItemsTable(q)).toBe(false);
     // The deploy's migration runs (here through another queue); the refusal was not kept.
-    const deploy = await createQueue({ db: q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}` });
+    const deploy = await createQueue({ db: databaseUrl(q) });
     closeAfterTest(deploy);
     await deploy.migrate();
     expect((await q.enqueue('t', {})).created).toBe(true);
@@ -112,7 +112,7 @@ describe.each(DIALECTS)('first use on %s', (dialect) => {
   it('once the tables exist, the first enqueue in a transaction needs no migration (SQLite reads the table through it)', async () => {
     const q = await newQueue(dialect);
     await q.migrate();
-    const other = await createQueue({ db: q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}` });
+    const other = await createQueue({ db: databaseUrl(q) });
     closeAfterTest(other);
     expect((await other.knex.transaction((trx) => other.enqueue('t', {}, { trx }))).created).toBe(true);
     expect((await other.admin.stats()).total).toBe(1);

@@ -10,14 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Queue } from '../../src/queue/queue.ts';
 import { DIALECTS } from '../helpers/databases.ts';
-import { freshQueue } from '../helpers/queue.ts';
+import { databaseUrl, freshQueue } from '../helpers/queue.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const APP = join(ROOT, 'test/fixtures/app-shutdown.ts');
 
 /** Starts the app on `q`'s database; `lines` fills with what it prints, `exited` resolves with how it ended. */
 function startApp(q: Queue<any>, slowMs: number) {
-  const db = q.target.dialect === 'mysql' ? q.target.url : `sqlite:${q.target.filename}`;
+  const db = databaseUrl(q);
   const env: NodeJS.ProcessEnv = { ...process.env, SIGNALQ_DB: db, SLOW_MS: String(slowMs) };
   delete env.NODE_OPTIONS; // the test runner's own loader settings must not leak into the app
   const child = spawn(process.execPath, ['--import', 'tsx', APP], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

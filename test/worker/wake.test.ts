@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { DIALECTS } from '../helpers/databases.ts';
-import { freshQueue, sameDatabase } from '../helpers/queue.ts';
+import { databaseUrl, freshQueue, sameDatabase } from '../helpers/queue.ts';
 import { runCli } from '../processes/cli-helpers.ts';
 
 describe.each(DIALECTS)('waking workers on %s', (dialect) => {
@@ -62,7 +62,7 @@ describe.each(DIALECTS)('waking workers on %s', (dialect) => {
     worker.connect({ name: 'h', types: '*', handle: (item) => void seen.push(item.payload) });
     const working = worker.work();
     await expect.poll(async () => (await worker.admin.workers()).length, { timeout: 10_000 }).toBe(1);
-    const db = worker.target.dialect === 'mysql' ? worker.target.url : `sqlite:${worker.target.filename}`;
+    const db = databaseUrl(worker);
     const r = await runCli(['enqueue', 't', '{"from":"cli"}', '--db', db]);
     expect(r.code, r.stderr).toBe(0);
     await expect.poll(() => seen, { timeout: 10_000 }).toEqual([{ from: 'cli' }]);
