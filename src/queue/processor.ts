@@ -15,7 +15,7 @@ import type { HandlerOutcome, Item } from '../types.ts';
 import { messageOf } from '../errors.ts';
 import { Batch } from './batch.ts';
 import type { ServerClock } from './clock.ts';
-import { SIGNALQ_VERDICT, decideAfterTrial } from './decide.ts';
+import { SIGNALQ_VERDICT, decideAfterTrial, type Decision } from './decide.ts';
 import type { HandlerRegistry } from './handlers.ts';
 import { Leases, knexLeaseStore } from './leases.ts';
 import { SettleWriter, knexOutcomeStore } from './settle-writer.ts';
@@ -215,14 +215,15 @@ export class Processor {
       return true;
     }
     for (const o of outcomes) if (!o.ok) this.signals.emit('handlerFailed', { item, handler: o.name, error: o.error ?? 'failed' });
-    if (this.decision(item, outcomes).status === 'need_retry' && (await this.cancelRequestedMeanwhile(item.id, token))) {
+    const decision = this.decision(item, outcomes);
+    if (decision.status === 'need_retry' && (await this.cancelRequestedMeanwhile(item.id, token))) {
       // Its cancel was requested after the watcher last looked, and the trial failed on its own: no retry.
       await this.decideCanceled(item, [...outcomes, { name: SIGNALQ_VERDICT, ok: false, canceled: true, error: 'canceled at an operator\'s request; its trial had failed' }], token);
       return true;
     }
     // What the job reported goes before its outcome: progress and history of a finished item are complete.
     if (this.jobs.hasPending(item.id)) await this.jobs.flushNow();
-    this.decide(item, outcomes, token);
+    this.settle(item, decision, token);
     return true;
   }
 
@@ -285,7 +286,11 @@ export class Processor {
   }
 
   private decide(item: Item, outcomes: HandlerOutcome[], token: string): void {
-    const decision = this.decision(item, outcomes);
+    this.settle(item, this.decision(item, outcomes), token);
+  }
+
+  /** Hands the item's decided outcome to the settle writer, with its start mark if not yet written. */
+  private settle(item: Item, decision: Decision, token: string): void {
     const startedAt = this.jobs.takeStart(item.id);
     this.writer.add({ id: item.id, token, status: decision.status, runAt: decision.runAt, results: JSON.stringify(decision.results), startedAt, item, decision });
   }
