@@ -137,7 +137,8 @@ export function progressPercent(done: number, size: number | null): number | nul
   return Math.max(0, Math.min(100, Math.floor((done / size) * 100)));
 }
 
-function decodePayload(text: string, lenient: boolean): unknown {
+/** A stored payload's value; `lenient`: the text itself when it is not JSON (written by something else). */
+export function decodePayload(text: string, lenient: boolean): unknown {
   if (!lenient) return JSON.parse(text);
   try {
     return JSON.parse(text);

@@ -3,6 +3,7 @@
  * what to give instead), and the conversion between crons and their rows.
  */
 import type { CronRow } from '../db/cron-rows.ts';
+import { decodePayload } from '../db/rows.ts';
 import { UsageError } from '../errors.ts';
 import { serializePayload, validateTypeName } from '../queue/validate.ts';
 import { describeExpression, nextTick, validateExpression, validateTimezone } from './expression.ts';
@@ -131,7 +132,7 @@ export function cronOfRow(r: CronRow): Cron {
     expression: r.expression,
     timezone: r.timezone ?? null,
     type: r.type,
-    payload: parsePayload(r.payload),
+    payload: decodePayload(r.payload, true),
     activated: Boolean(Number(r.activated)),
     missed: r.missed as MissedPolicy,
     noOverlap: Boolean(Number(r.no_overlap)),
@@ -146,13 +147,6 @@ export function specOf(c: Cron): Required<CronSpec> {
   return { name: c.name, expression: c.expression, timezone: c.timezone, type: c.type, payload: c.payload, activated: c.activated, missed: c.missed, noOverlap: c.noOverlap };
 }
 
-function parsePayload(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
 
 /** The crontab's settings. */
 export interface CrontabOptions {
