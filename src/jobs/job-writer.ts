@@ -38,19 +38,15 @@ export class JobStateWriter {
   private readonly states = new Map<number, PendingState>();
   private history: (NewHistoryRecord & { token: string })[] = [];
   /**
-   * Items with history records not yet written (queued, or in a flush under way), and how many: `hasPending` is asked
-   * once per finished item, and an item whose records are still being written must wait for them.
+   * Items with reports not yet written, and how many: history records queued or in a flush under way, and progress
+   * or summaries a flush under way took. `hasPending` is asked once per finished item, and an item whose reports are
+   * still being written must wait for them (settling first would clear the claim the writes are fenced by, and the
+   * fence would drop them).
    */
-  private readonly historyCounts = new Map<number, number>();
+  private readonly unwritten = new Map<number, number>();
   private readonly counts = new Map<number, HistoryCount>();
   /** When each running item's handlers started, and whether that is written yet (one entry per running item). */
   private readonly startTimes = new Map<number, { at: number; token: string; written: boolean }>();
-  /**
-   * Items whose progress or summary a flush under way took and is writing, and how many flushes: their run may end
-   * meanwhile, and its outcome must wait for that write (settling first would clear the claim the write is fenced
-   * by, and the fence would drop the job's last progress).
-   */
-  private readonly writing = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -98,7 +94,7 @@ export class JobStateWriter {
       r = { comment: `history limit of ${MAX_HISTORY_PER_ITEM} records reached; later records of this run are not kept`, status: 'signalq' };
     }
     c.queued++;
-    this.historyCounts.set(id, (this.historyCounts.get(id) ?? 0) + 1);
+    this.countUnwritten(id, 1);
     this.history.push({
       token,
       itemId: id,
@@ -114,7 +110,7 @@ export class JobStateWriter {
   /** True when the item has reports not yet written (besides a start mark its outcome can carry). */
   hasPending(id: number): boolean {
     const e = this.states.get(id);
-    return (e !== undefined && (e.progress !== undefined || e.summary !== undefined)) || this.historyCounts.has(id) || this.writing.has(id);
+    return (e !== undefined && (e.progress !== undefined || e.summary !== undefined)) || this.unwritten.has(id);
   }
 
   /**
@@ -133,7 +129,7 @@ export class JobStateWriter {
   /** Forgets what is known of an item (its outcome is written). */
   forget(id: number): void {
     this.states.delete(id);
-    this.historyCounts.delete(id);
+    this.unwritten.delete(id);
     this.startTimes.delete(id);
     this.counts.delete(id);
   }
@@ -183,7 +179,7 @@ export class JobStateWriter {
       const history = this.history;
       this.history = [];
       const reported = states.filter((x) => x.progress !== undefined || x.summary !== undefined).map((x) => x.id);
-      for (const id of reported) this.writing.set(id, (this.writing.get(id) ?? 0) + 1);
+      for (const id of reported) this.countUnwritten(id, 1);
       try {
         if (states.length > 0) await writeJobState(this.knex, states);
       } catch (err) {
@@ -192,11 +188,7 @@ export class JobStateWriter {
         this.putBackHistory(history);
         throw err;
       } finally {
-        for (const id of reported) {
-          const n = this.writing.get(id)! - 1;
-          if (n > 0) this.writing.set(id, n);
-          else this.writing.delete(id);
-        }
+        for (const id of reported) this.countUnwritten(id, -1);
       }
       try {
         await this.writeHistory(history);
@@ -204,14 +196,17 @@ export class JobStateWriter {
         this.putBackHistory(history);
         throw err;
       }
-      for (const r of history) {
-        const n = (this.historyCounts.get(r.itemId) ?? 1) - 1;
-        if (n > 0) this.historyCounts.set(r.itemId, n);
-        else this.historyCounts.delete(r.itemId);
-      }
+      for (const r of history) this.countUnwritten(r.itemId, -1);
     });
     this.flushing = run.catch(() => {});
     return run;
+  }
+
+  /** Adds `by` to the item's count of unwritten reports (an item at 0, or forgotten meanwhile, has no entry). */
+  private countUnwritten(id: number, by: number): void {
+    const n = (this.unwritten.get(id) ?? 0) + by;
+    if (n > 0) this.unwritten.set(id, n);
+    else this.unwritten.delete(id);
   }
 
   /** Puts records a failed flush took back in front of those queued since, for the next flush (still counted). */
