@@ -12,11 +12,20 @@ import { readResults } from '../db/sql/readResults.ts';
 import { settleItems, type Settlement } from '../db/sql/settleItems.ts';
 import { writeResults } from '../db/sql/writeResults.ts';
 import type { Signals } from '../signals.ts';
-import type { Item, Results } from '../types.ts';
+import type { Item, ItemStatus, Results } from '../types.ts';
 import { isTransientLockError } from '../db/dialect.ts';
 import { messageOf } from '../errors.ts';
 import type { Decision } from './decide.ts';
 import type { OutcomeKind } from './batch.ts';
+
+/** What a written outcome counts as in its batch's tally, and the event that announces it, by status (else `error`). */
+const SETTLED = {
+  done: { kind: 'done', event: 'itemDone' },
+  need_retry: { kind: 'retry', event: 'itemRetry' },
+  canceled: { kind: 'canceled', event: 'itemCanceled' },
+  error: { kind: 'error', event: 'itemError' },
+} as const;
+const settledAs = (status: ItemStatus) => SETTLED[status as keyof typeof SETTLED] ?? SETTLED.error;
 
 /** What the writer needs of the database: the fenced writes, a read-back to tell lost claims, and a ping. */
 export interface OutcomeStore {
@@ -288,7 +297,7 @@ export class SettleWriter {
     const written: WrittenOutcome[] = [];
     for (const s of group) {
       this.written.add(s);
-      const kind = lost.has(s.id) ? 'lost' : s.status === 'done' ? 'done' : s.status === 'need_retry' ? 'retry' : s.status === 'canceled' ? 'canceled' : 'error';
+      const kind = lost.has(s.id) ? 'lost' : settledAs(s.status).kind;
       written.push({ settlement: s, kind });
       if (kind !== 'lost') this.emitOutcome(s);
     }
@@ -314,7 +323,7 @@ export class SettleWriter {
   }
 
   private emitOutcome(s: PendingSettlement): void {
-    const event = s.status === 'done' ? 'itemDone' : s.status === 'need_retry' ? 'itemRetry' : s.status === 'canceled' ? 'itemCanceled' : 'itemError';
+    const { event } = settledAs(s.status);
     if (!this.signals.has(event)) return; // most workers listen to none of these: build nothing
     const { decision } = s;
     // The item as it now stands in the database.
