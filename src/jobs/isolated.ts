@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { HandlerTimeoutError, PermanentError, RetryLaterError, messageOf } from '../errors.ts';
 import type { Handler, HandlerOutcome, Item } from '../types.ts';
-import { failureOf, keptValue } from '../queue/handlers.ts';
+import { MAX_ERROR_CHARS, failureOf, keptValue } from '../queue/handlers.ts';
 import { CanceledError } from './item-run.ts';
 import type { JobHooks } from './context.ts';
 
@@ -175,7 +175,7 @@ export function runIsolated(h: Handler, item: Item, attempt: number, timeoutMs: 
       } else {
         outcome = failureOf(h.name, new Error(`handler "${h.name}"'s process ${describeExit(code, signal)} before the run finished`));
       }
-      if (warning !== undefined) outcome.warning = warning.slice(0, 2000);
+      if (warning !== undefined) outcome.warning = warning.slice(0, MAX_ERROR_CHARS);
       resolve(outcome);
     });
     send(run);

@@ -23,7 +23,7 @@ const RESERVED_NAMES = new Map([
 ]);
 
 /** Longest error message kept in an item's results. */
-const MAX_ERROR_CHARS = 2000;
+export const MAX_ERROR_CHARS = 2000;
 
 /** Refuses a handler that is not `{ name, types, handle }`, naming what is wrong. */
 export function validateHandler(h: unknown, where = 'handler'): Handler {
