@@ -10,7 +10,8 @@ import { UsageError } from '../../errors.ts';
 import { payloadFromParams } from '../../jobs/params.ts';
 import { takesType } from '../../queue/handlers.ts';
 import type { Queue } from '../../queue/queue.ts';
-import type { Item, Progress } from '../../types.ts';
+import type { Item } from '../../types.ts';
+import { formatProgress } from '../format-jobs.ts';
 import { openQueue, output, type GlobalFlags } from '../context.ts';
 
 export interface RunJobFlags extends GlobalFlags {
@@ -37,12 +38,6 @@ export function exitCodeOf(status: Item['status'], interrupted: boolean): number
   if (status === 'done') return 0;
   if (status === 'canceled' && interrupted) return 130;
   return 1;
-}
-
-/** One progress line: `1500/5000 (30%) row 1500`, or `1500 row 1500` when the size is unknown. */
-export function formatProgress(p: Progress): string {
-  const amount = p.size !== null ? `${p.done}/${p.size}${p.percent !== null ? ` (${p.percent}%)` : ''}` : `${p.done}`;
-  return p.message ? `${amount} ${p.message}` : amount;
 }
 
 /** The outcome as text: status line, summary, each handler's result or error. */
