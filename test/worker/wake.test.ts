@@ -22,6 +22,18 @@ describe.each(DIALECTS)('waking workers on %s', (dialect) => {
     expect(await q.admin.workers()).toEqual([]);
   });
 
+  it('work() on a closed queue is refused in one line saying what to do, and nothing is claimed', async () => {
+    const q = await freshQueue(dialect);
+    let runs = 0;
+    q.connect({ name: 'h', types: '*', handle: () => void runs++ });
+    await q.enqueue('t', {});
+    const other = await sameDatabase(q);
+    await q.close();
+    expect(() => q.work()).toThrow(/^this queue is closed; create a new queue to work again$/);
+    expect(runs).toBe(0);
+    expect((await other.admin.stats()).counts.pending).toBe(1);
+  });
+
   it('a queue that works again and again keeps one enqueue listener of its own, however many times', async () => {
     const q = await freshQueue(dialect);
     q.connect({ name: 'h', types: '*', handle() {} });
