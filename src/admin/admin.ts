@@ -20,6 +20,7 @@ import type { ServerClock } from '../queue/clock.ts';
 import { listWorkers } from '../db/sql/listWorkers.ts';
 import { WORKER_LIVE_MS } from '../worker/wake.ts';
 import { readHistory } from '../db/sql/readHistory.ts';
+import { checkWho } from '../queue/validate.ts';
 import { cancelItem, type CancelResult } from '../jobs/cancel.ts';
 import { Declarations, parseHandlerRecords, type JobType } from '../jobs/declarations.ts';
 import { countFinishedByInterval } from '../db/sql/countFinishedByInterval.ts';
@@ -121,6 +122,8 @@ export class Admin {
     const limit = filter.limit ?? 50;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError(`limit ${limit} is invalid; use a whole number from 1 to 100000`);
     if (filter.beforeId !== undefined) checkId(filter.beforeId, 'cursor');
+    if (filter.invoker !== undefined) checkWho('invoker', filter.invoker, 'list');
+    if (filter.scope !== undefined) checkWho('scope', filter.scope, 'list');
     await this.tablesReady();
     const f: ListFilter = { status: status as ItemStatus | undefined, type: filter.type, invoker: filter.invoker, scope: filter.scope, beforeId: filter.beforeId, limit };
     if (f.beforeId !== undefined && ordersByFinish(f)) {

@@ -112,7 +112,7 @@ export function validateEnqueueOptions(o: Omit<EnqueueOptions, 'trx'>, where = '
 }
 
 /** Checks an enqueue's `invoker` or `scope` (who asked, for which scope): a string of 1-191 characters. */
-function checkWho(field: 'invoker' | 'scope', v: unknown, where: string): void {
+export function checkWho(field: 'invoker' | 'scope', v: unknown, where: string): void {
   if (typeof v !== 'string' || v.length < 1 || v.length > 191) {
     throw new UsageError(`${where}: ${field} ${JSON.stringify(v)} is invalid; use a string of 1-191 characters`);
   }

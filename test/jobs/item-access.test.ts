@@ -74,6 +74,9 @@ describe.each(DIALECTS)('invoker and scope index on %s', (dialect) => {
       expect((await q.admin.list({ invoker: 'user-0', scope: 'acme', limit: 2000 })).map((i) => i.id)).toEqual(both);
       expect((await q.admin.list({ scope: 'acme', limit: 2000 })).map((i) => i.id)).toEqual(all.filter((i) => i.scope === 'acme').map((i) => i.id));
       expect(await q.admin.list({ invoker: 'nobody', limit: 10 })).toEqual([]);
+      // An empty or overlong filter names no invoker anyone could have: refused, as enqueue refuses it.
+      await expect(q.admin.list({ invoker: '' })).rejects.toThrow('list: invoker "" is invalid; use a string of 1-191 characters');
+      await expect(q.admin.list({ scope: 'x'.repeat(192) })).rejects.toThrow(/^list: scope "x{192}" is invalid; use a string of 1-191 characters$/);
     });
   }
 
